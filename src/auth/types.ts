@@ -1,0 +1,61 @@
+/**
+ * The contract between token verification and the policy layer.
+ */
+import type { KeysUnavailableError, TokenError } from '../errors.js';
+
+/** A verified token, as cached: everything the hot path needs, parsed once. */
+export interface VerifiedToken {
+  readonly issuer: string;
+  readonly subject: string | undefined;
+  /** `client_id` (RFC 9068), else `azp`, else undefined. */
+  readonly clientId: string | undefined;
+  /** Seconds since epoch. Always present: tokens without `exp` are rejected. */
+  readonly expiresAt: number;
+  /** Granted scopes, de-duplicated, in claim order. */
+  readonly scopes: readonly string[];
+  /** Same scopes as a Set, for O(1) exact checks. */
+  readonly scopeSet: ReadonlySet<string>;
+  /** scopes joined with one space: the identity header value, computed once. */
+  readonly scopeHeader: string;
+  /** The key that verified it (issuer + kid), so key removal can evict it. */
+  readonly keyId: string;
+  /** The verified payload, frozen. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly token: VerifiedToken }
+  | { readonly ok: false; readonly error: TokenError | KeysUnavailableError };
+
+export interface TokenVerifier {
+  /**
+   * Verify a compact JWS. Returns synchronously on a cache hit and whenever no
+   * key fetch is needed; returns a Promise only when a JWKS fetch is in flight
+   * or must be started (unknown kid past cooldown, or keys never loaded).
+   * Never throws and never rejects.
+   */
+  verify(token: string): VerifyResult | Promise<VerifyResult>;
+  /** True once every configured issuer has loaded its key set at least once. */
+  ready(): boolean;
+  /** Initial JWKS fetch for every issuer; resolves when each has succeeded or failed once. */
+  start(): Promise<void>;
+  /** Stop background refresh timers; close sockets. */
+  close(): Promise<void>;
+  /** For metrics and /readyz. */
+  issuerStates(): readonly IssuerKeyState[];
+  /** Verified-token cache counters since start. */
+  cacheStats(): { readonly hits: number; readonly misses: number; readonly size: number };
+}
+
+export interface IssuerKeyState {
+  readonly issuer: string;
+  readonly loaded: boolean;
+  readonly keyCount: number;
+  /** Seconds since the last successful fetch, or undefined if never. */
+  readonly ageSeconds: number | undefined;
+}
+
+/** Observability hooks, wired to metrics/logs by server.ts. All optional. */
+export interface AuthHooks {
+  onJwksFetch?(issuer: string, result: 'success' | 'failure' | 'rejected', detail?: string): void;
+}

@@ -1,0 +1,143 @@
+/**
+ * The typed, validated shape of a scopegate config (YAML version 1, DESIGN.md §3).
+ * YAML keys are snake_case; the in-memory Config is camelCase. `load.ts` is the
+ * only producer of a Config; everything it returns is deeply frozen.
+ *
+ * Each option documents its unit and default here; the defaults live in DEFAULTS.
+ */
+
+/** JWS algorithms scopegate accepts with JWKS (asymmetric only: never `none`, never HS*). */
+export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** HTTP methods a route key may name. `*` in a key means all of these. */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface IssuerConfig {
+  /** Exact `iss` value tokens must carry. */
+  readonly issuer: string;
+  /** http(s) URL of the issuer's JWKS. The only URL scopegate ever fetches keys from. */
+  readonly jwksUri: string;
+  /** Non-empty; a token's `aud` must contain at least one of these. */
+  readonly audiences: readonly string[];
+  /** Allow-list of JWS algorithms. Default: [RS256]. */
+  readonly algorithms: readonly Algorithm[];
+}
+
+export interface JwksConfig {
+  /** Seconds after a successful fetch before keys are refreshed in the background. Default 600. */
+  readonly maxAgeS: number;
+  /** Seconds: an unknown `kid` triggers at most one refetch per cooldown. Default 10. */
+  readonly cooldownS: number;
+  /** Milliseconds for a whole JWKS fetch (connect + headers + body). Default 5000. */
+  readonly timeoutMs: number;
+  /** Bytes: a JWKS response larger than this is rejected. Default 1 MiB. */
+  readonly maxBytes: number;
+}
+
+export type ScopeClaim = 'scope' | 'scp';
+export type ScopeMatching = 'exact' | 'hierarchical';
+
+export interface AuthConfig {
+  readonly issuers: readonly IssuerConfig[];
+  /** Seconds of tolerance on exp / nbf / iat. Default 30. */
+  readonly clockSkewS: number;
+  /** Claims read for granted scopes, in order. Default [scope, scp]. */
+  readonly scopeClaims: readonly ScopeClaim[];
+  /** Default exact. */
+  readonly scopeMatching: ScopeMatching;
+  readonly jwks: JwksConfig;
+  /** Bytes: a bearer token longer than this is rejected before parsing. Default 8192. */
+  readonly maxTokenBytes: number;
+  /** Entries in the verified-token cache. Default 10000. 0 disables the cache. */
+  readonly tokenCacheSize: number;
+  /** `realm` in WWW-Authenticate challenges. Default "scopegate". */
+  readonly realm: string;
+}
+
+export interface UpstreamConfig {
+  /** http(s) origin of the protected API (path must be empty or `/`). */
+  readonly url: string;
+  /** Milliseconds to wait for response headers, and between body chunks, before a 504. Default 30000. */
+  readonly timeoutMs: number;
+  /** Milliseconds to establish a TCP/TLS connection before a 502. Default 5000. */
+  readonly connectTimeoutMs: number;
+  /** Maximum concurrent connections to the upstream (undici Pool size). Default 128. */
+  readonly connections: number;
+  /** Milliseconds an idle keep-alive connection to the upstream is kept. Default 4000. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+export interface ServerLimits {
+  /** Bytes of request line + headers (Node maxHeaderSize). Default 16384. */
+  readonly maxHeaderBytes: number;
+  /** Headers per request (Node maxHeadersCount). Default 100. */
+  readonly maxHeaderCount: number;
+  /** Bytes of the request target (path + query). Default 8192. */
+  readonly maxPathBytes: number;
+  /** Path segments after normalization. Default 64. */
+  readonly maxPathSegments: number;
+  /** Milliseconds to receive complete request headers (slowloris guard). Default 10000. */
+  readonly headersTimeoutMs: number;
+  /** Milliseconds to receive a complete request, body included. 0 = none. Default 300000. */
+  readonly requestTimeoutMs: number;
+  /** Milliseconds an idle client keep-alive connection is kept. Default 5000. */
+  readonly keepAliveTimeoutMs: number;
+  /** Milliseconds SIGTERM waits for in-flight requests before exiting. Default 25000. */
+  readonly drainTimeoutMs: number;
+}
+
+export interface IdentityHeaders {
+  /** Header set to the token's `sub` on forwarded requests. */
+  readonly subject?: string;
+  /** Header set to the granted scopes, space-joined. */
+  readonly scopes?: string;
+}
+
+/** A route requirement as written in YAML, compiled to a predicate in policy/scopes.ts. */
+export type Requirement =
+  | { readonly kind: 'none' } // `{ auth: none }`: public, no token read
+  | { readonly kind: 'token' } // `{ auth: token }`: any valid token
+  | { readonly kind: 'all_of'; readonly scopes: readonly string[] } // a bare scope string is all_of [scope]
+  | { readonly kind: 'any_of'; readonly scopes: readonly string[] };
+
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export interface RouteConfig {
+  /** The key exactly as written, e.g. `GET,POST /reports/:id`. */
+  readonly key: string;
+  /** Upper-case methods; `*` expands to every HTTP_METHODS entry and sets anyMethod. */
+  readonly methods: readonly HttpMethod[];
+  readonly anyMethod: boolean;
+  /** The path template, canonicalized, e.g. `/reports/:id`. */
+  readonly path: string;
+  readonly requirement: Requirement;
+  readonly position: SourcePosition;
+}
+
+export interface Config {
+  /** Absolute path of the file this came from, and sha256 (hex) of its bytes. */
+  readonly source: { readonly file: string; readonly hash: string };
+  /** Default 127.0.0.1:8080. */
+  readonly listen: ListenAddress;
+  /** Default 127.0.0.1:9090. */
+  readonly adminListen: ListenAddress;
+  readonly upstream: UpstreamConfig;
+  readonly auth: AuthConfig;
+  readonly identityHeaders: IdentityHeaders;
+  /** Only `deny` exists: an unmapped request is never forwarded. */
+  readonly unmatched: 'deny';
+  readonly limits: ServerLimits;
+  /** In file order. */
+  readonly routes: readonly RouteConfig[];
+}

@@ -1,0 +1,103 @@
+/**
+ * scopegate's error vocabulary. Every failure has a stable `code` (what logs,
+ * metrics and tests match on — never the message) and the HTTP status a client
+ * sees when the failure happens on the request path.
+ *
+ * On the hot path, expected denials are *returned* (see policy/decision.ts);
+ * these classes are thrown only at boundaries (config load, CLI) or carried
+ * inside a returned result.
+ */
+export class ScopegateError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** One problem found in a config file, with its source position. */
+export interface ConfigIssue {
+  readonly file: string;
+  /** 1-based; 0 when the problem has no position (e.g. file unreadable). */
+  readonly line: number;
+  /** 1-based; 0 when the problem has no position. */
+  readonly col: number;
+  /** Key path, e.g. `routes."FETCH /x"` or `auth.issuers[0].audiences`. */
+  readonly path: string;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.col}` : issue.file;
+  const key = issue.path === '' ? '' : ` ${issue.path}:`;
+  const tag = issue.severity === 'warning' ? ' warning:' : '';
+  return `${where}:${tag}${key} ${issue.message}`;
+}
+
+/** A config file that cannot be used. Carries every error found, not just the first. */
+export class ConfigError extends ScopegateError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super('ERR_CONFIG_INVALID', 500, issues.map(formatConfigIssue).join('\n'));
+    this.issues = issues;
+  }
+}
+
+/** Request target rejected by the canonicalizer (always a 400). */
+export class PathError extends ScopegateError {
+  constructor(code: PathErrorCode, message: string) {
+    super(code, 400, message);
+  }
+}
+
+export type PathErrorCode =
+  | 'ERR_PATH_EMPTY'
+  | 'ERR_PATH_NOT_ORIGIN_FORM' // absolute-form, authority-form, `*`, or not starting with `/`
+  | 'ERR_PATH_ENCODED_SEPARATOR' // %2F %5C (any case)
+  | 'ERR_PATH_BACKSLASH'
+  | 'ERR_PATH_CONTROL_CHAR' // NUL, C0 controls, DEL, raw space, non-ASCII bytes
+  | 'ERR_PATH_BAD_PERCENT' // malformed %xx or percent-encoded bytes that are not valid UTF-8
+  | 'ERR_PATH_PARAMETER' // `;` path parameters
+  | 'ERR_PATH_TRAVERSAL' // dot segments climbing above the root
+  | 'ERR_PATH_FRAGMENT' // `#` in a request target
+  | 'ERR_PATH_TOO_LONG';
+
+/** Token rejected (401 invalid_token) — the code says why, for logs and metrics. */
+export class TokenError extends ScopegateError {
+  constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, 401, message, options);
+  }
+}
+
+export type TokenErrorCode =
+  | 'ERR_AUTH_TOKEN_MALFORMED'
+  | 'ERR_AUTH_TOKEN_TOO_LARGE'
+  | 'ERR_AUTH_TOKEN_ALG_NOT_ALLOWED'
+  | 'ERR_AUTH_TOKEN_HEADER_FORBIDDEN' // embedded jwk / jku / x5u / x5c, unknown crit
+  | 'ERR_AUTH_TOKEN_KEY_UNKNOWN'
+  | 'ERR_AUTH_TOKEN_KEY_MISMATCH' // key kty/alg does not fit the token's alg
+  | 'ERR_AUTH_TOKEN_SIGNATURE'
+  | 'ERR_AUTH_TOKEN_EXPIRED'
+  | 'ERR_AUTH_TOKEN_NOT_YET_VALID'
+  | 'ERR_AUTH_TOKEN_MISSING_EXP'
+  | 'ERR_AUTH_TOKEN_BAD_CLAIM' // non-numeric dates, non-object payload, bad scope claim type
+  | 'ERR_AUTH_TOKEN_ISSUER'
+  | 'ERR_AUTH_TOKEN_AUDIENCE';
+
+/** Keys for the token's issuer have never been loaded and cannot be fetched now (503). */
+export class KeysUnavailableError extends ScopegateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_AUTH_KEYS_UNAVAILABLE', 503, message, options);
+  }
+}
+
+/** Upstream failures when forwarding (502 / 504). */
+export class UpstreamError extends ScopegateError {
+  constructor(code: 'ERR_UPSTREAM_UNREACHABLE' | 'ERR_UPSTREAM_TIMEOUT' | 'ERR_UPSTREAM_PROTOCOL', message: string, options?: { cause?: unknown }) {
+    super(code, code === 'ERR_UPSTREAM_TIMEOUT' ? 504 : 502, message, options);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The value decide() returns. Expected denials are values, not exceptions:
+ * the server turns a Deny into an RFC 6750 response (proxy/respond.ts) and an
+ * Allow into a forward (proxy/forward.ts).
+ */
+import type { VerifiedToken } from '../auth/types.js';
+
+/** Reasons, exactly the `reason` label values of scopegate_decisions_total (DESIGN.md §6). */
+export type DenyReason =
+  | 'no_route'
+  | 'method_not_allowed'
+  | 'missing_token'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'bad_request'
+  | 'keys_unavailable';
+
+export type DecisionReason = 'allowed' | DenyReason;
+
+export interface Allow {
+  readonly allow: true;
+  /** Route template, the metrics `route` label. */
+  readonly route: string;
+  /** Canonical path that was matched — the exact path the upstream receives. */
+  readonly path: string;
+  /** The original query string including its leading `?`, or '' — forwarded untouched. */
+  readonly query: string;
+  /** Undefined on `{ auth: none }` routes. */
+  readonly token: VerifiedToken | undefined;
+  readonly paramNames: readonly string[];
+  readonly paramValues: readonly string[];
+}
+
+export interface Deny {
+  readonly allow: false;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 503;
+  readonly reason: DenyReason;
+  /** OAuth / RFC 6750 error code for the body: invalid_request, invalid_token, insufficient_scope, not_found, method_not_allowed, temporarily_unavailable. */
+  readonly error: string;
+  readonly description: string;
+  /** Machine code for logs (ERR_PATH_TRAVERSAL, ERR_AUTH_TOKEN_EXPIRED, …). */
+  readonly code: string;
+  /** Route template when one matched, else undefined (metrics label becomes `unmatched`). */
+  readonly route: string | undefined;
+  /** 403: the scopes the client should ask for (WWW-Authenticate `scope`). */
+  readonly requiredScopes?: readonly string[];
+  /** 405: the `Allow` header value list. */
+  readonly allowMethods?: readonly string[];
+  /** 401/400: whether the response carries a Bearer challenge, and with which error code ('' = none, RFC 6750 §3.1). */
+  readonly challenge?: { readonly error: '' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' };
+  /** 503: seconds for Retry-After. */
+  readonly retryAfterS?: number;
+}
+
+export type Decision = Allow | Deny;
