@@ -64,7 +64,9 @@ export type PathErrorCode =
   | 'ERR_PATH_PARAMETER' // `;` path parameters
   | 'ERR_PATH_TRAVERSAL' // dot segments climbing above the root
   | 'ERR_PATH_FRAGMENT' // `#` in a request target
-  | 'ERR_PATH_TOO_LONG';
+  | 'ERR_PATH_TOO_LONG'
+  | 'ERR_PATH_EMPTY_SEGMENT' // `//` anywhere: two parsers may disagree on what it means
+  | 'ERR_PATH_INVALID_CHAR'; // outside RFC 3986 pchar / `/` (e.g. `"<>{}|^` and backtick), or `?` in a template
 
 /** Token rejected (401 invalid_token) — the code says why, for logs and metrics. */
 export class TokenError extends ScopegateError {
