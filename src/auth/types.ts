@@ -58,4 +58,6 @@ export interface IssuerKeyState {
 /** Observability hooks, wired to metrics/logs by server.ts. All optional. */
 export interface AuthHooks {
   onJwksFetch?(issuer: string, result: 'success' | 'failure' | 'rejected', detail?: string): void;
+  /** One JWK of a fetched set was skipped (enc, private, unsupported, broken); the others still load. */
+  onKeySkipped?(issuer: string, kid: string | undefined, reason: string): void;
 }

@@ -1,0 +1,172 @@
+/**
+ * Authorization header → bearer token (RFC 6750 §2.1), and the query-token refusal
+ * (DESIGN.md §4). Hot path: one pass over rawHeaders, no regex, and the only
+ * allocations are the token slice and its result object; every failure result is
+ * a shared frozen constant.
+ */
+
+/** Codes for requests refused with 400 invalid_request before any token is read. */
+export type BearerRequestErrorCode = 'ERR_AUTH_DUPLICATE_AUTHORIZATION';
+
+export type BearerResult =
+  | { readonly kind: 'token'; readonly token: string }
+  /** No Authorization header, an empty one, or another scheme (Basic …): 401 without an error code. */
+  | { readonly kind: 'missing' }
+  /** Bearer scheme but not one space + b64token: 401 invalid_token. */
+  | { readonly kind: 'invalid'; readonly code: 'ERR_AUTH_TOKEN_MALFORMED'; readonly description: string }
+  /** Ambiguous request (two Authorization headers): 400 invalid_request. */
+  | { readonly kind: 'bad_request'; readonly code: BearerRequestErrorCode; readonly description: string };
+
+const MISSING: BearerResult = Object.freeze({ kind: 'missing' });
+const INVALID: BearerResult = Object.freeze({
+  kind: 'invalid',
+  code: 'ERR_AUTH_TOKEN_MALFORMED',
+  description: 'The Authorization header is not "Bearer" followed by one space and a token',
+});
+const DUPLICATE: BearerResult = Object.freeze({
+  kind: 'bad_request',
+  code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION',
+  description: 'More than one Authorization header',
+});
+
+const AUTHORIZATION = 'authorization';
+const BEARER = 'bearer';
+const SP = 0x20;
+const HTAB = 0x09;
+
+/** ASCII case-insensitive compare of s[0..lower.length) with an all-lowercase literal. */
+function startsWithLower(s: string, lower: string): boolean {
+  if (s.length < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    // `| 0x20` folds A-Z onto a-z; it also maps some non-letters onto letters
+    // (e.g. '@' → '`'), which is harmless because `lower` holds only letters.
+    if ((s.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** RFC 6750 §2.1 b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+function isB64Token(s: string, start: number): boolean {
+  let i = start;
+  const n = s.length;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (
+      (c >= 0x61 && c <= 0x7a) || // a-z
+      (c >= 0x41 && c <= 0x5a) || // A-Z
+      (c >= 0x30 && c <= 0x39) || // 0-9
+      c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e || c === 0x2b || c === 0x2f // - . _ ~ + /
+    ) {
+      continue;
+    }
+    break;
+  }
+  if (i === start) return false; // at least one token character before any '='
+  for (; i < n; i++) if (s.charCodeAt(i) !== 0x3d) return false;
+  return true;
+}
+
+/**
+ * Read the bearer token from Node's flat `req.rawHeaders` ([name, value, name, value …]).
+ * `req.headers` would silently keep only the first of two Authorization headers, so
+ * the raw list is the only place a duplicate can be seen (DESIGN.md §7).
+ *
+ * - header name case-insensitive; a second Authorization header → bad_request, whatever its value;
+ * - no header, an empty value, or a scheme other than Bearer → missing;
+ * - scheme "Bearer" in any case, then exactly one SP and a b64token → token;
+ * - anything else that starts with the Bearer scheme (`Bearer`, `Bearer `, two spaces, a tab,
+ *   trailing junk, characters outside b64token) → invalid. An empty token is therefore
+ *   *invalid*, not missing: the client did try to present a bearer token.
+ */
+export function extractBearer(rawHeaders: readonly string[]): BearerResult {
+  let value: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === AUTHORIZATION.length && startsWithLower(name, AUTHORIZATION)) {
+      if (value !== undefined) return DUPLICATE;
+      value = rawHeaders[i + 1]!;
+    }
+  }
+  if (value === undefined || value.length === 0) return MISSING;
+  if (!startsWithLower(value, BEARER)) return MISSING;
+  if (value.length > BEARER.length) {
+    const next = value.charCodeAt(BEARER.length);
+    // "Bearerish xyz" is some other scheme; "Bearer\txyz" is a malformed Bearer attempt.
+    if (next !== SP && next !== HTAB) return MISSING;
+    if (next === SP && isB64Token(value, BEARER.length + 1)) {
+      return { kind: 'token', token: value.slice(BEARER.length + 1) };
+    }
+  }
+  return INVALID;
+}
+
+const PARAM = 'access_token';
+/** Bound on nested percent-decoding (`access%255Ftoken` → `access%5Ftoken` → `access_token`). */
+const MAX_DECODE_ROUNDS = 4;
+
+function hexVal(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/** Percent-decode ASCII-only; undecodable escapes are left as they are. */
+function pctDecode(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 && i + 2 < s.length) {
+      const h = hexVal(s.charCodeAt(i + 1));
+      const l = hexVal(s.charCodeAt(i + 2));
+      if (h >= 0 && l >= 0) {
+        out += String.fromCharCode(h * 16 + l);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+/** Does this parameter name denote `access_token` to some plausible upstream parser? */
+function isAccessTokenName(name: string): boolean {
+  let n = name;
+  for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
+    // Case-insensitive and whitespace-trimmed on purpose: refusing `ACCESS_TOKEN` costs
+    // nothing, while forwarding one to a lenient upstream would bypass verification.
+    if (n.length >= PARAM.length && n.trim().toLowerCase() === PARAM) return true;
+    if (n.indexOf('%') === -1) return false;
+    const d = pctDecode(n);
+    if (d === n) return false;
+    n = d;
+  }
+  return false;
+}
+
+/**
+ * True if the query (with its leading `?`, or empty) carries an `access_token`
+ * parameter in any position, including percent-encoded spellings of the name
+ * (`access%5Ftoken`, `%61ccess_token`, double-encoded). `&` and `;` both separate
+ * parameters because some frameworks split on `;`. The caller answers 400.
+ */
+export function hasAccessTokenQuery(query: string): boolean {
+  const n = query.length;
+  if (n <= 1) return false;
+  let start = query.charCodeAt(0) === 0x3f ? 1 : 0;
+  while (start <= n) {
+    let end = start;
+    let eq = -1;
+    for (; end < n; end++) {
+      const c = query.charCodeAt(end);
+      if (c === 0x26 || c === 0x3b) break; // & ;
+      if (c === 0x3d && eq === -1) eq = end; // =
+    }
+    const nameEnd = eq === -1 ? end : eq;
+    // Decoding only shortens a name, so a shorter one can never spell access_token.
+    if (nameEnd - start >= PARAM.length && isAccessTokenName(query.slice(start, nameEnd))) return true;
+    start = end + 1;
+  }
+  return false;
+}

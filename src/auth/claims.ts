@@ -1,0 +1,139 @@
+/**
+ * Claims → granted scopes, and the VerifiedToken built once per verification.
+ *
+ * Everything here runs on a payload whose signature has already been checked;
+ * it runs once per distinct token (cache hits reuse the VerifiedToken).
+ */
+import type { ScopeClaim } from '../config/schema.js';
+import { TokenError } from '../errors.js';
+import type { VerifiedToken } from './types.js';
+
+const SP = 0x20;
+
+/**
+ * RFC 6749 §3.3 scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). Enforced because
+ * scopes are echoed into an identity header and a 403 challenge: a CR/LF or a
+ * quote in a scope would be header or challenge injection.
+ */
+function isScopeChar(c: number): boolean {
+  return c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+}
+
+/** Appends the space-delimited tokens of `s` to `out`; false on a character outside scope-token. */
+function splitInto(s: string, out: string[], seen: Set<string>): boolean {
+  let start = -1;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i === s.length ? SP : s.charCodeAt(i);
+    if (c === SP) {
+      if (start !== -1) {
+        const scope = s.slice(start, i);
+        if (!seen.has(scope)) {
+          seen.add(scope);
+          out.push(scope);
+        }
+        start = -1;
+      }
+    } else if (!isScopeChar(c)) {
+      return false;
+    } else if (start === -1) {
+      start = i;
+    }
+  }
+  return true;
+}
+
+function badClaim(claim: string, why: string): TokenError {
+  return new TokenError('ERR_AUTH_TOKEN_BAD_CLAIM', `The ${claim} claim ${why}.`);
+}
+
+/**
+ * Granted scopes from the configured claims, read in order, merged and de-duplicated
+ * (first occurrence wins the position). `scope` must be a space-delimited string
+ * (RFC 9068 §2.2.3); `scp` may be an array of strings or a space-delimited string
+ * (array elements are themselves split on spaces, so ["a b"] grants a and b).
+ * Case-sensitive. A present claim of the wrong type is an error, never "no scopes":
+ * a token we cannot read must not be treated as a weaker token.
+ */
+export function grantedScopes(payload: Readonly<Record<string, unknown>>, scopeClaims: readonly ScopeClaim[]): string[] | TokenError {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const claim of scopeClaims) {
+    if (!Object.hasOwn(payload, claim)) continue;
+    const value = payload[claim];
+    if (typeof value === 'string') {
+      if (!splitInto(value, out, seen)) return badClaim(claim, 'contains a character not allowed in a scope');
+    } else if (claim === 'scp' && Array.isArray(value)) {
+      for (const item of value as unknown[]) {
+        if (typeof item !== 'string') return badClaim(claim, 'must be an array of strings');
+        if (!splitInto(item, out, seen)) return badClaim(claim, 'contains a character not allowed in a scope');
+      }
+    } else {
+      return badClaim(claim, claim === 'scp' ? 'must be a string or an array of strings' : 'must be a space-delimited string');
+    }
+  }
+  return out;
+}
+
+/**
+ * OpenID Connect Core §2 limits `sub` to 255 ASCII characters; we require printable
+ * ASCII because the subject may be forwarded as a header value.
+ */
+const MAX_SUBJECT_CHARS = 255;
+function isPrintableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+function optionalString(payload: Readonly<Record<string, unknown>>, claim: string): string | undefined | TokenError {
+  if (!Object.hasOwn(payload, claim)) return undefined;
+  const v = payload[claim];
+  if (typeof v !== 'string') return badClaim(claim, 'must be a string');
+  return v;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+}
+
+/**
+ * Build the VerifiedToken from a signature-verified payload whose `exp` has been
+ * checked to be a finite number. Freezes `payload` in place (it is ours: parsed
+ * from the token for this verification only).
+ */
+export function buildVerifiedToken(
+  issuer: string,
+  keyId: string,
+  payload: Record<string, unknown>,
+  scopeClaims: readonly ScopeClaim[],
+): VerifiedToken | TokenError {
+  const scopes = grantedScopes(payload, scopeClaims);
+  if (scopes instanceof TokenError) return scopes;
+
+  const subject = optionalString(payload, 'sub');
+  if (subject instanceof TokenError) return subject;
+  if (subject !== undefined && (subject.length > MAX_SUBJECT_CHARS || !isPrintableAscii(subject))) {
+    return badClaim('sub', 'must be at most 255 printable ASCII characters');
+  }
+  const clientIdClaim = optionalString(payload, 'client_id');
+  if (clientIdClaim instanceof TokenError) return clientIdClaim;
+  const azp = optionalString(payload, 'azp');
+  if (azp instanceof TokenError) return azp;
+
+  deepFreeze(payload);
+  return Object.freeze({
+    issuer,
+    subject,
+    clientId: clientIdClaim ?? azp,
+    expiresAt: payload.exp as number,
+    scopes: Object.freeze(scopes),
+    scopeSet: new Set(scopes) as ReadonlySet<string>,
+    scopeHeader: scopes.join(' '),
+    keyId,
+    claims: payload,
+  });
+}

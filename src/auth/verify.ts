@@ -1,0 +1,323 @@
+/**
+ * JWT access-token verification (DESIGN.md §7) with a verified-token cache.
+ *
+ * Pipeline, cheapest and most decisive checks first:
+ *   size → cache → header pre-parse (alg allow-list, forbidden headers) → payload
+ *   pre-parse (iss picks the issuer, claim presence/types) → key by kid (fetch only
+ *   when unknown and off cooldown) → key/alg fit → fast-jwt signature + exp/nbf/iss/aud
+ *   → scopes → VerifiedToken (cached).
+ *
+ * fast-jwt runs on its synchronous path: each key's verifier is created once at key
+ * import with the key as a PEM string (a key *function* would make every call async),
+ * so a token with a known kid is verified without a single await.
+ */
+import { createVerifier } from 'fast-jwt';
+import { LRUCache } from 'lru-cache';
+import { ALGORITHMS, type Algorithm, type AuthConfig, type IssuerConfig } from '../config/schema.js';
+import { KeysUnavailableError, TokenError, type TokenErrorCode } from '../errors.js';
+import { buildVerifiedToken } from './claims.js';
+import { createJwksStore, type JwksKey, type JwksStore, type KeyVerifyFn } from './jwks.js';
+import type { AuthHooks, IssuerKeyState, TokenVerifier, VerifiedToken, VerifyResult } from './types.js';
+
+/** Header parameters that would let the token choose its own key (RFC 7515 §4.1.2–4.1.6). */
+const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+/**
+ * fast-jwt error code → ours, by code only (never message). The pre-checks in this file
+ * make each code unambiguous: `iss` already equals the issuer exactly (so a claim
+ * *value* failure can only be `aud`), and exp/nbf/iat/aud types are checked before
+ * fast-jwt runs (so INVALID_CLAIM_TYPE and MISSING_REQUIRED_CLAIM are belt and braces).
+ */
+const FAST_JWT_CODES: Readonly<Record<string, TokenErrorCode>> = {
+  FAST_JWT_INVALID_SIGNATURE: 'ERR_AUTH_TOKEN_SIGNATURE',
+  FAST_JWT_MISSING_SIGNATURE: 'ERR_AUTH_TOKEN_SIGNATURE',
+  FAST_JWT_VERIFY_ERROR: 'ERR_AUTH_TOKEN_SIGNATURE', // e.g. an ECDSA signature of the wrong length
+  FAST_JWT_EXPIRED: 'ERR_AUTH_TOKEN_EXPIRED',
+  FAST_JWT_INACTIVE: 'ERR_AUTH_TOKEN_NOT_YET_VALID',
+  FAST_JWT_INVALID_CLAIM_VALUE: 'ERR_AUTH_TOKEN_AUDIENCE',
+  FAST_JWT_INVALID_CLAIM_TYPE: 'ERR_AUTH_TOKEN_BAD_CLAIM',
+  FAST_JWT_MISSING_REQUIRED_CLAIM: 'ERR_AUTH_TOKEN_MISSING_EXP', // exp is the only required claim we pass
+  FAST_JWT_INVALID_ALGORITHM: 'ERR_AUTH_TOKEN_ALG_NOT_ALLOWED',
+  FAST_JWT_INVALID_KEY: 'ERR_AUTH_TOKEN_KEY_MISMATCH',
+  FAST_JWT_INVALID_CRIT_HEADER: 'ERR_AUTH_TOKEN_HEADER_FORBIDDEN',
+  FAST_JWT_INVALID_PAYLOAD: 'ERR_AUTH_TOKEN_BAD_CLAIM',
+  FAST_JWT_MALFORMED: 'ERR_AUTH_TOKEN_MALFORMED',
+  FAST_JWT_INVALID_TYPE: 'ERR_AUTH_TOKEN_MALFORMED',
+};
+
+export function mapFastJwtError(err: unknown): TokenError {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  const ours = typeof code === 'string' ? FAST_JWT_CODES[code] : undefined;
+  // Anything unexpected still denies: an unknown failure is never a pass.
+  return new TokenError(ours ?? 'ERR_AUTH_TOKEN_MALFORMED', ours === undefined ? 'Token verification failed' : describe(ours), { cause: err });
+}
+
+const DESCRIPTIONS: Readonly<Record<TokenErrorCode, string>> = {
+  ERR_AUTH_TOKEN_MALFORMED: 'The token is malformed',
+  ERR_AUTH_TOKEN_TOO_LARGE: 'The token is too large',
+  ERR_AUTH_TOKEN_ALG_NOT_ALLOWED: 'The token algorithm is not allowed',
+  ERR_AUTH_TOKEN_HEADER_FORBIDDEN: 'The token header carries a forbidden parameter',
+  ERR_AUTH_TOKEN_KEY_UNKNOWN: 'The token signing key is unknown',
+  ERR_AUTH_TOKEN_KEY_MISMATCH: 'The token signing key does not fit its algorithm',
+  ERR_AUTH_TOKEN_SIGNATURE: 'The token signature is invalid',
+  ERR_AUTH_TOKEN_EXPIRED: 'The token has expired',
+  ERR_AUTH_TOKEN_NOT_YET_VALID: 'The token is not valid yet',
+  ERR_AUTH_TOKEN_MISSING_EXP: 'The token has no exp claim',
+  ERR_AUTH_TOKEN_BAD_CLAIM: 'The token has an invalid claim',
+  ERR_AUTH_TOKEN_ISSUER: 'The token issuer is not trusted',
+  ERR_AUTH_TOKEN_AUDIENCE: 'The token audience is not accepted',
+};
+function describe(code: TokenErrorCode): string {
+  return DESCRIPTIONS[code];
+}
+
+function fail(code: TokenErrorCode, message?: string): VerifyResult {
+  return { ok: false, error: new TokenError(code, message ?? describe(code)) };
+}
+
+/** base64url alphabet without padding (RFC 7515 §2); Buffer's decoder would skip anything else. */
+function isBase64Url(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (
+      !((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** JSON object from a base64url segment, or undefined (not base64url, not JSON, not an object). */
+function parseSegment(token: string, from: number, to: number): Record<string, unknown> | 'not-object' | undefined {
+  if (to <= from || !isBase64Url(token, from, to)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token.slice(from, to), 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-object';
+  return value as Record<string, unknown>;
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+interface CacheEntry {
+  /** The exact result returned on a hit: no allocation per hit. */
+  readonly result: VerifyResult;
+  /** exp in ms. An entry is served only while Date.now() < expMs. */
+  readonly expMs: number;
+  /** Checked on every hit: a key removed by a JWKS refresh stops its tokens at once. */
+  readonly key: JwksKey;
+}
+
+interface Issuer {
+  readonly config: IssuerConfig;
+  readonly algorithms: ReadonlySet<string>;
+  readonly store: JwksStore;
+}
+
+/** Parsed state handed from the synchronous prefix to the (possibly awaited) key step. */
+interface Pending {
+  readonly token: string;
+  readonly issuer: Issuer;
+  readonly alg: Algorithm;
+  readonly kid: string | undefined;
+  readonly nbf: number | undefined;
+  readonly iat: number | undefined;
+}
+
+export interface TokenVerifierInternals extends TokenVerifier {
+  /** The per-issuer stores, for tests and /readyz detail. */
+  readonly stores: ReadonlyMap<string, JwksStore>;
+}
+
+export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenVerifierInternals {
+  const skewMs = auth.clockSkewS * 1000;
+  const issuers = new Map<string, Issuer>();
+  const stores = new Map<string, JwksStore>();
+  // Union of every issuer's allow-list: lets an alg nobody accepts fail before any payload work.
+  const anyAllowed = new Set<string>();
+
+  for (const config of auth.issuers) {
+    const store = createJwksStore(config, auth.jwks, hooks, {
+      createVerifier: (pem, alg): KeyVerifyFn =>
+        // fast-jwt's sync verifier is typed `any`-returning; the payload is a JSON object
+        // (its decoder rejects anything else), hence the cast.
+        createVerifier({
+          key: pem,
+          algorithms: [alg],
+          allowedIss: config.issuer,
+          allowedAud: [...config.audiences],
+          requiredClaims: ['exp'],
+          clockTolerance: skewMs, // fast-jwt takes milliseconds here
+          allowedCritHeaders: [], // no extension is understood, so any crit fails
+          cache: false, // we cache VerifiedTokens ourselves, with key revocation
+        }) as (token: string) => Record<string, unknown>,
+    });
+    for (const a of config.algorithms) anyAllowed.add(a);
+    issuers.set(config.issuer, { config, algorithms: new Set(config.algorithms), store });
+    stores.set(config.issuer, store);
+  }
+  const knownAlgorithms = new Set<string>(ALGORITHMS);
+
+  const cache =
+    auth.tokenCacheSize > 0 ? new LRUCache<string, CacheEntry>({ max: auth.tokenCacheSize }) : undefined;
+  let hits = 0;
+  let misses = 0;
+
+  function finish(p: Pending, key: JwksKey): VerifyResult {
+    if (!key.algorithms.has(p.alg)) return fail('ERR_AUTH_TOKEN_KEY_MISMATCH');
+    const verifyWithKey = key.verifiers.get(p.alg);
+    if (verifyWithKey === undefined) return fail('ERR_AUTH_TOKEN_KEY_MISMATCH');
+    let payload: Record<string, unknown>;
+    try {
+      payload = verifyWithKey(p.token);
+    } catch (err) {
+      return { ok: false, error: mapFastJwtError(err) };
+    }
+    const verified: VerifiedToken | TokenError = buildVerifiedToken(p.issuer.config.issuer, key.id, payload, auth.scopeClaims);
+    if (verified instanceof TokenError) return { ok: false, error: verified };
+    const result: VerifyResult = Object.freeze({ ok: true, token: verified });
+    if (cache !== undefined) {
+      const now = Date.now();
+      const expMs = verified.expiresAt * 1000;
+      // Strictly before exp (the skew window re-verifies instead), and never a token that
+      // is only valid thanks to skew on nbf/iat: a cache hit must mean "valid now".
+      const early = (p.nbf !== undefined && p.nbf * 1000 > now) || (p.iat !== undefined && p.iat * 1000 > now);
+      if (expMs > now && !early) cache.set(p.token, { result, expMs, key });
+    }
+    return result;
+  }
+
+  function keysUnavailable(p: Pending): VerifyResult {
+    return {
+      ok: false,
+      error: new KeysUnavailableError(`Keys for issuer ${p.issuer.config.issuer} have never been loaded`),
+    };
+  }
+
+  function lookup(p: Pending): JwksKey | undefined {
+    return p.kid !== undefined ? p.issuer.store.getKey(p.kid) : p.issuer.store.soleKeyFor(p.alg);
+  }
+
+  function withKey(p: Pending): VerifyResult | Promise<VerifyResult> {
+    const store = p.issuer.store;
+    if (!store.loaded()) {
+      const fetching = store.refetch();
+      if (fetching === undefined) return keysUnavailable(p);
+      return fetching.then(() => {
+        if (!store.loaded()) return keysUnavailable(p);
+        const key = lookup(p);
+        return key === undefined ? fail('ERR_AUTH_TOKEN_KEY_UNKNOWN') : finish(p, key);
+      });
+    }
+    const key = lookup(p);
+    if (key !== undefined) return finish(p, key);
+    // Unknown kid: maybe a rotation we have not seen. Refetch at most once per cooldown,
+    // joining any fetch already in flight.
+    const fetching = store.refetch();
+    if (fetching === undefined) return fail('ERR_AUTH_TOKEN_KEY_UNKNOWN');
+    return fetching.then(() => {
+      const again = lookup(p);
+      return again === undefined ? fail('ERR_AUTH_TOKEN_KEY_UNKNOWN') : finish(p, again);
+    });
+  }
+
+  function verifyUnsafe(token: string): VerifyResult | Promise<VerifyResult> {
+    // Length in UTF-16 units: a bearer token is ASCII (b64token), where that equals bytes;
+    // anything non-ASCII fails the base64url checks below anyway.
+    if (token.length > auth.maxTokenBytes) return fail('ERR_AUTH_TOKEN_TOO_LARGE');
+
+    if (cache !== undefined) {
+      const entry = cache.get(token);
+      if (entry !== undefined) {
+        if (!entry.key.revoked && Date.now() < entry.expMs) {
+          hits++;
+          return entry.result;
+        }
+        cache.delete(token);
+      }
+      misses++;
+    }
+
+    // Structure: exactly three segments. Five is a JWE, which we never decrypt.
+    const dot1 = token.indexOf('.');
+    const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot2 === -1) return fail('ERR_AUTH_TOKEN_MALFORMED');
+    if (token.indexOf('.', dot2 + 1) !== -1) return fail('ERR_AUTH_TOKEN_MALFORMED', 'The token is not a compact JWS (JWE is not accepted)');
+
+    const header = parseSegment(token, 0, dot1);
+    if (header === undefined || header === 'not-object') return fail('ERR_AUTH_TOKEN_MALFORMED', 'The token header is not a base64url JSON object');
+    const alg = header.alg;
+    if (typeof alg !== 'string') return fail('ERR_AUTH_TOKEN_MALFORMED', 'The token header has no alg');
+    // `none` in any casing is refused by name, whatever a config might say.
+    if (alg.toLowerCase() === 'none' || !knownAlgorithms.has(alg) || !anyAllowed.has(alg)) {
+      return fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED');
+    }
+    for (const name of KEY_BEARING_HEADERS) {
+      if (Object.hasOwn(header, name)) return fail('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', `The token header carries "${name}"`);
+    }
+    // We understand no JWS extension (RFC 7515 §4.1.11), so any crit is fatal; `b64`
+    // (RFC 7797) changes what the signature covers and is refused even without crit.
+    if (Object.hasOwn(header, 'crit')) return fail('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', 'The token header carries "crit"');
+    if (Object.hasOwn(header, 'b64')) return fail('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', 'The token header carries "b64"');
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid === '')) return fail('ERR_AUTH_TOKEN_MALFORMED', 'The token kid is not a non-empty string');
+
+    // Cheap decode of the (still unverified) payload, to pick the issuer and to refuse
+    // tokens that cannot pass before they can cost a key fetch.
+    const payload = parseSegment(token, dot1 + 1, dot2);
+    if (payload === undefined) return fail('ERR_AUTH_TOKEN_MALFORMED', 'The token payload is not base64url JSON');
+    if (payload === 'not-object') return fail('ERR_AUTH_TOKEN_BAD_CLAIM', 'The token payload is not a JSON object');
+    const iss = payload.iss;
+    const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
+    if (issuer === undefined) return fail('ERR_AUTH_TOKEN_ISSUER');
+    if (!issuer.algorithms.has(alg)) return fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED');
+
+    if (!Object.hasOwn(payload, 'exp')) return fail('ERR_AUTH_TOKEN_MISSING_EXP');
+    if (!isFiniteNumber(payload.exp)) return fail('ERR_AUTH_TOKEN_BAD_CLAIM', 'The exp claim is not a number');
+    const nbf = payload.nbf;
+    const iat = payload.iat;
+    if (nbf !== undefined && !isFiniteNumber(nbf)) return fail('ERR_AUTH_TOKEN_BAD_CLAIM', 'The nbf claim is not a number');
+    if (iat !== undefined && !isFiniteNumber(iat)) return fail('ERR_AUTH_TOKEN_BAD_CLAIM', 'The iat claim is not a number');
+    // fast-jwt only reads iat for maxAge; a token issued in the future (beyond skew) is refused here.
+    if (iat !== undefined && iat * 1000 > Date.now() + skewMs) return fail('ERR_AUTH_TOKEN_NOT_YET_VALID', 'The token iat is in the future');
+    const aud = payload.aud;
+    if (aud === undefined) return fail('ERR_AUTH_TOKEN_AUDIENCE', 'The token has no aud claim');
+    if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))) {
+      return fail('ERR_AUTH_TOKEN_BAD_CLAIM', 'The aud claim is not a string or an array of strings');
+    }
+
+    return withKey({ token, issuer, alg: alg as Algorithm, kid, nbf, iat });
+  }
+
+  return {
+    stores,
+    verify(token: string): VerifyResult | Promise<VerifyResult> {
+      try {
+        const r = verifyUnsafe(token);
+        return r instanceof Promise ? r.catch(unexpected) : r;
+      } catch (err) {
+        return unexpected(err);
+      }
+    },
+    ready: () => [...stores.values()].every((s) => s.loaded()),
+    start: async () => {
+      await Promise.all([...stores.values()].map((s) => s.start()));
+    },
+    close: async () => {
+      await Promise.all([...stores.values()].map((s) => s.close()));
+    },
+    issuerStates: (): readonly IssuerKeyState[] => [...stores.values()].map((s) => s.state()),
+    cacheStats: () => ({ hits, misses, size: cache?.size ?? 0 }),
+  };
+}
+
+/** The verifier never throws: a bug here is a 401, not a crash and never a pass. */
+function unexpected(err: unknown): VerifyResult {
+  return { ok: false, error: new TokenError('ERR_AUTH_TOKEN_MALFORMED', 'Token verification failed', { cause: err }) };
+}

@@ -1,0 +1,80 @@
+import t from 'tap';
+import { extractBearer, hasAccessTokenQuery } from '../../../src/auth/bearer.js';
+
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
+
+t.test('extracts a bearer token', async (t) => {
+  t.same(extractBearer(['Host', 'x', 'Authorization', `Bearer ${TOKEN}`]), { kind: 'token', token: TOKEN });
+  t.same(extractBearer(['authorization', `bearer ${TOKEN}`]), { kind: 'token', token: TOKEN }, 'both lower case');
+  t.same(extractBearer(['AUTHORIZATION', `BEARER ${TOKEN}`]), { kind: 'token', token: TOKEN }, 'both upper case');
+  t.same(extractBearer(['AuThOrIzAtIoN', `bEaReR ${TOKEN}`]), { kind: 'token', token: TOKEN }, 'mixed case');
+  t.same(extractBearer(['Authorization', 'Bearer a-._~+/Z9==']), { kind: 'token', token: 'a-._~+/Z9==' }, 'every b64token char and padding');
+});
+
+t.test('missing: no header, empty header, other schemes', async (t) => {
+  for (const raw of [[], ['Host', 'x'], ['Authorization', ''], ['Authorization', 'Basic dXNlcjpwYXNz'], ['Authorization', 'Bearerx abc'], ['Authorization', 'Digest x'], ['X-Authorization', `Bearer ${TOKEN}`], ['Authorizatio', `Bearer ${TOKEN}`]]) {
+    t.same(extractBearer(raw), { kind: 'missing' }, JSON.stringify(raw));
+  }
+});
+
+t.test('invalid: Bearer scheme without exactly one space and a b64token', async (t) => {
+  const values = [
+    'Bearer', // empty token: invalid, not missing (the client did present the Bearer scheme)
+    'Bearer ',
+    'Bearer  ' + TOKEN, // two spaces
+    'Bearer\t' + TOKEN, // tab
+    `Bearer ${TOKEN} `, // trailing space (Node trims OWS, but rawHeaders from elsewhere may not)
+    `Bearer ${TOKEN} extra`,
+    'Bearer =abc', // padding first
+    'Bearer abc=d', // char after padding
+    'Bearer ab,c',
+    'Bearer ab"c',
+    'Bearer ab\u00e9c',
+    'Bearer ab%41c',
+    'Bearer ==',
+  ];
+  for (const v of values) {
+    const r = extractBearer(['Authorization', v]);
+    t.equal(r.kind, 'invalid', JSON.stringify(v));
+    if (r.kind === 'invalid') t.equal(r.code, 'ERR_AUTH_TOKEN_MALFORMED');
+  }
+});
+
+t.test('duplicate Authorization headers are a bad request, whatever their values', async (t) => {
+  for (const raw of [
+    ['Authorization', `Bearer ${TOKEN}`, 'Authorization', `Bearer ${TOKEN}`],
+    ['authorization', `Bearer ${TOKEN}`, 'Host', 'x', 'AUTHORIZATION', 'Basic abc'],
+    ['Authorization', '', 'authorization', `Bearer ${TOKEN}`],
+    ['Authorization', 'Basic a', 'Authorization', 'Basic b'],
+  ]) {
+    const r = extractBearer(raw);
+    t.equal(r.kind, 'bad_request', JSON.stringify(raw));
+    if (r.kind === 'bad_request') t.equal(r.code, 'ERR_AUTH_DUPLICATE_AUTHORIZATION');
+  }
+});
+
+t.test('failure results are shared constants (no allocation per call)', async (t) => {
+  t.equal(extractBearer([]), extractBearer(['Authorization', 'Basic x']));
+  t.equal(extractBearer(['Authorization', 'Bearer']), extractBearer(['Authorization', 'Bearer  x']));
+});
+
+t.test('access_token in the query, in any position and spelling', async (t) => {
+  const yes = [
+    '?access_token=abc',
+    '?a=1&access_token=abc',
+    '?access_token',
+    '?access_token=',
+    '?a=1;access_token=x',
+    '?x=1&access%5Ftoken=abc',
+    '?access%5ftoken=abc',
+    '?%61ccess_token=abc',
+    '?%61%63%63%65%73%73%5f%74%6f%6b%65%6e=1',
+    '?access%255Ftoken=abc', // double-encoded
+    '?ACCESS_TOKEN=abc',
+    '?a=b&&access_token=c',
+    'access_token=abc', // without the leading ?
+  ];
+  for (const q of yes) t.equal(hasAccessTokenQuery(q), true, q);
+  const no = ['', '?', '?a=1', '?token=abc', '?access_tokens=1', '?xaccess_token=1', '?a=access_token', '?access-token=1', '?access_toke=1', '?access%5Gtoken=1', '?q=%'];
+  for (const q of no) t.equal(hasAccessTokenQuery(q), false, q);
+});

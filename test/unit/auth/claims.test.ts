@@ -1,0 +1,61 @@
+import t from 'tap';
+import { buildVerifiedToken, grantedScopes } from '../../../src/auth/claims.js';
+import { TokenError } from '../../../src/errors.js';
+
+const both = ['scope', 'scp'] as const;
+
+t.test('scope string and scp array/string, merged in configured order', async (t) => {
+  t.same(grantedScopes({ scope: 'a b c' }, both), ['a', 'b', 'c']);
+  t.same(grantedScopes({ scope: '  a   b  ' }, both), ['a', 'b'], 'repeated, leading and trailing spaces');
+  t.same(grantedScopes({ scope: '' }, both), []);
+  t.same(grantedScopes({ scp: ['x', 'y'] }, both), ['x', 'y']);
+  t.same(grantedScopes({ scp: 'x  y' }, both), ['x', 'y']);
+  t.same(grantedScopes({ scope: 'a b', scp: ['b', 'c'] }, both), ['a', 'b', 'c'], 'merged, de-duplicated');
+  t.same(grantedScopes({ scope: 'a b', scp: ['b', 'c'] }, ['scp', 'scope']), ['b', 'c', 'a'], 'order follows config');
+  t.same(grantedScopes({ scope: 'a', scp: ['c'] }, ['scope']), ['a'], 'unconfigured claim ignored');
+  t.same(grantedScopes({ scope: 'A a' }, both), ['A', 'a'], 'case-sensitive');
+  t.same(grantedScopes({ scope: 'a a a' }, both), ['a']);
+  t.same(grantedScopes({}, both), []);
+});
+
+t.test('wrong types and characters are BAD_CLAIM, never "no scopes"', async (t) => {
+  for (const payload of [
+    { scope: 1 },
+    { scope: ['a'] },
+    { scope: null },
+    { scope: { a: 1 } },
+    { scp: 1 },
+    { scp: ['a', 1] },
+    { scp: [null] },
+    { scp: { 0: 'a' } },
+    { scope: 'a\r\nX-Evil: 1' },
+    { scope: 'a"b' },
+    { scope: 'a\\b' },
+    { scope: 'a\tb' },
+    { scp: ['caf\u00e9'] },
+  ]) {
+    const r = grantedScopes(payload, both);
+    t.ok(r instanceof TokenError && r.code === 'ERR_AUTH_TOKEN_BAD_CLAIM', JSON.stringify(payload));
+  }
+});
+
+t.test('buildVerifiedToken parses once and freezes', async (t) => {
+  const payload = { iss: 'i', sub: 'u', azp: 'app', exp: 2e9, scope: 'b a b', nested: { x: [1] } };
+  const v = buildVerifiedToken('i', 'i#k', payload, both);
+  if (v instanceof TokenError) throw v;
+  t.same(v.scopes, ['b', 'a']);
+  t.equal(v.scopeHeader, 'b a');
+  t.ok(v.scopeSet.has('a') && v.scopeSet.size === 2);
+  t.equal(v.subject, 'u');
+  t.equal(v.clientId, 'app', 'azp when no client_id');
+  t.equal(v.expiresAt, 2e9);
+  t.equal(v.keyId, 'i#k');
+  t.ok(Object.isFrozen(v) && Object.isFrozen(v.claims) && Object.isFrozen((v.claims.nested as { x: unknown }).x));
+  const c = buildVerifiedToken('i', 'k', { exp: 1, client_id: 'cid', azp: 'app' }, both);
+  t.equal((c as { clientId: string }).clientId, 'cid', 'client_id wins over azp');
+  t.equal((c as { subject: unknown }).subject, undefined);
+  for (const bad of [{ exp: 1, sub: 1 }, { exp: 1, sub: 'a\nb' }, { exp: 1, sub: 'x'.repeat(256) }, { exp: 1, client_id: 5 }, { exp: 1, azp: [] }]) {
+    const r = buildVerifiedToken('i', 'k', bad, both);
+    t.ok(r instanceof TokenError && r.code === 'ERR_AUTH_TOKEN_BAD_CLAIM', JSON.stringify(bad));
+  }
+});
