@@ -97,9 +97,21 @@ export class KeysUnavailableError extends ScopegateError {
   }
 }
 
-/** Upstream failures when forwarding (502 / 504). */
+export type UpstreamErrorCode =
+  | 'ERR_UPSTREAM_UNREACHABLE' // refused, reset or connect timeout before a response (502)
+  | 'ERR_UPSTREAM_TIMEOUT' // no response headers (or a body stall) within upstream.timeout_ms (504)
+  | 'ERR_UPSTREAM_PROTOCOL' // unparseable or inconsistent response (502)
+  | 'ERR_UPSTREAM_RESET' // the upstream failed after the response started: the client connection is cut (status already sent)
+  | 'ERR_UPSTREAM_REQUEST_INVALID'; // the client's request cannot be expressed to the upstream, e.g. body shorter than its Content-Length (400)
+
+/** Upstream failures when forwarding (400 / 502 / 504). */
 export class UpstreamError extends ScopegateError {
-  constructor(code: 'ERR_UPSTREAM_UNREACHABLE' | 'ERR_UPSTREAM_TIMEOUT' | 'ERR_UPSTREAM_PROTOCOL', message: string, options?: { cause?: unknown }) {
-    super(code, code === 'ERR_UPSTREAM_TIMEOUT' ? 504 : 502, message, options);
+  declare readonly code: UpstreamErrorCode;
+  constructor(code: UpstreamErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, upstreamErrorStatus(code), message, options);
   }
+}
+
+export function upstreamErrorStatus(code: UpstreamErrorCode): 400 | 502 | 504 {
+  return code === 'ERR_UPSTREAM_TIMEOUT' ? 504 : code === 'ERR_UPSTREAM_REQUEST_INVALID' ? 400 : 502;
 }

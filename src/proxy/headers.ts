@@ -1,0 +1,225 @@
+/**
+ * Header transforms for forwarding (DESIGN.md §5, §7). Pure functions over
+ * Node's `rawHeaders` (flat name/value list, original spelling and order) and
+ * undici's raw response headers.
+ *
+ * Policy decisions (each is tested in test/unit/proxy/headers.test.ts):
+ *
+ * - Host: the client's Host is preserved (a sidecar sits in front of one app
+ *   that builds absolute URLs and virtual-hosts from it). Only the first Host is
+ *   kept — server.ts rejects duplicates with 400 before we get here, and undici
+ *   throws on a second one. `preserveHost: false` drops it so undici derives
+ *   Host from the upstream URL.
+ * - Forwarded (RFC 7239): a client-sent copy is stripped, not extended. We set
+ *   X-Forwarded-*; an upstream that prefers `Forwarded` would otherwise read a
+ *   forged `for=`/`proto=`/`host=` that nobody vouched for.
+ * - X-Forwarded-For: appended (client value, then the peer address): a trust
+ *   chain the upstream can walk from the right. X-Forwarded-Proto and
+ *   X-Forwarded-Host are *set* (client copies replaced): we know both exactly.
+ * - Connection vs Authorization: RFC 9110 §7.6.1 says headers named in
+ *   `Connection` are removed, but `Connection: authorization` must not make the
+ *   upstream see a request without the token scopegate authorized — an
+ *   upstream could then fall back to another credential (a cookie session)
+ *   nobody checked. Authorization, Host and Content-Length are therefore
+ *   immune to Connection-naming; everything else named there is dropped.
+ *   Headers we add ourselves (identity, X-Forwarded-*) are added after the
+ *   Connection pass, so Connection can never remove them either.
+ * - Identity and method-override headers are matched with `_` and `-` folded
+ *   and case ignored: many frameworks (CGI/WSGI, nginx underscores_in_headers,
+ *   PHP) expose `X_Auth_Subject` and `X-Auth-Subject` as the same variable.
+ * - `Expect` is stripped: Node's server already answered `100-continue` to the
+ *   client, and undici refuses to send it.
+ * - Identity values that are not valid header values (CR/LF, chars above
+ *   U+00FF) are omitted rather than altered: rewriting a subject could name a
+ *   different user.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { VerifiedToken } from '../auth/types.js';
+import type { IdentityHeaders } from '../config/schema.js';
+
+/** RFC 9110 §7.6.1 hop-by-hop headers, plus the legacy ones proxies strip. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+] as const;
+
+/** Headers an upstream may honour to run a different method than the one authorized. */
+const METHOD_OVERRIDE = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
+
+/** Headers some frameworks (IIS, Symfony, Zend) trust to rewrite the routed path. */
+const PATH_REWRITE = ['x-original-url', 'x-rewrite-url'] as const;
+
+/** Client copies replaced by values we compute; `forwarded` is not re-emitted at all. */
+const FORWARDING = ['forwarded', 'x-forwarded-proto', 'x-forwarded-host'] as const;
+
+/** Never removed because `Connection` names them (see the module comment). */
+const CONNECTION_IMMUNE: ReadonlySet<string> = new Set(['authorization', 'host', 'content-length']);
+
+export interface HeaderContext {
+  /** The verified token, or undefined on `{ auth: none }` routes: then no identity header is set. */
+  readonly token: VerifiedToken | undefined;
+  /** The peer address (req.socket.remoteAddress); undefined or '' if the socket is already gone. */
+  readonly clientIp: string | undefined;
+  /** Scheme the client used to reach scopegate. */
+  readonly proto: 'http' | 'https';
+}
+
+export interface HeaderPolicyOptions {
+  /** Forward the client's Host (default true). */
+  readonly preserveHost?: boolean;
+}
+
+export interface HeaderPolicy {
+  /** Client raw headers → flat name/value list for undici. */
+  buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[];
+  /** The same function (the name server.ts uses). */
+  build(rawHeaders: readonly string[], ctx: HeaderContext): string[];
+}
+
+/** Lower-case and fold `_` to `-`; the key every strip-set lookup uses. */
+function fold(name: string): string {
+  const lower = name.toLowerCase();
+  // indexOf is a cheap pre-check: underscores are rare, so the copy almost never happens.
+  return lower.indexOf('_') === -1 ? lower : lower.replaceAll('_', '-');
+}
+
+/**
+ * Same character class as Node's and undici's header value check:
+ * HTAB, SP..~, obs-text 0x80..0xFF. Anything else makes undici throw.
+ */
+function isValidHeaderValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x09) continue;
+    if (c < 0x20 || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPolicyOptions = {}): HeaderPolicy {
+  const preserveHost = options.preserveHost ?? true;
+  const subjectHeader = identity.subject?.toLowerCase();
+  const scopesHeader = identity.scopes?.toLowerCase();
+
+  // Everything stripped unconditionally, keyed by folded name. Built once.
+  const strip = new Set<string>([...HOP_BY_HOP, ...METHOD_OVERRIDE, ...PATH_REWRITE, ...FORWARDING, 'expect']);
+  if (subjectHeader !== undefined) strip.add(fold(subjectHeader));
+  if (scopesHeader !== undefined) strip.add(fold(scopesHeader));
+  // Hop-by-hop names are compared folded too (`transfer_encoding` is not a real
+  // hop-by-hop header, but nothing legitimate spells it that way either).
+  const stripSet: ReadonlySet<string> = strip;
+
+  function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[] {
+    const out: string[] = [];
+    let connectionNamed: Set<string> | undefined;
+    let xff: string | undefined;
+    let host: string | undefined;
+    let sawContentLength = false;
+
+    // Pass 1: collect Connection-named headers (they may come after the headers they name).
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] as string;
+      if (name.length === 10 && name.toLowerCase() === 'connection') {
+        const value = rawHeaders[i + 1] as string;
+        for (const token of value.split(',')) {
+          const t = fold(token.trim());
+          if (t !== '' && !CONNECTION_IMMUNE.has(t)) (connectionNamed ??= new Set()).add(t);
+        }
+      }
+    }
+
+    // Pass 2: copy what survives.
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] as string;
+      const value = rawHeaders[i + 1] as string;
+      const key = fold(name);
+      if (stripSet.has(key)) continue;
+      if (connectionNamed !== undefined && connectionNamed.has(key)) continue;
+      if (key === 'host') {
+        if (host !== undefined) continue; // first one wins; duplicates are a 400 upstream of us
+        host = value;
+        if (preserveHost) out.push(name, value);
+        continue;
+      }
+      if (key === 'content-length') {
+        if (sawContentLength) continue; // undici throws on a duplicate
+        sawContentLength = true;
+      } else if (key === 'x-forwarded-for') {
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      }
+      out.push(name, value);
+    }
+
+    const token = ctx.token;
+    if (token !== undefined) {
+      if (subjectHeader !== undefined && token.subject !== undefined && isValidHeaderValue(token.subject)) {
+        out.push(subjectHeader, token.subject);
+      }
+      if (scopesHeader !== undefined && isValidHeaderValue(token.scopeHeader)) {
+        out.push(scopesHeader, token.scopeHeader);
+      }
+    }
+
+    const ip = ctx.clientIp;
+    if (ip !== undefined && ip !== '') xff = xff === undefined ? ip : `${xff}, ${ip}`;
+    if (xff !== undefined) out.push('x-forwarded-for', xff);
+    out.push('x-forwarded-proto', ctx.proto);
+    if (host !== undefined) out.push('x-forwarded-host', host);
+    return out;
+  }
+
+  return { buildUpstreamHeaders, build: buildUpstreamHeaders };
+}
+
+/**
+ * Whether a request carries a body (RFC 9112 §6.3): Transfer-Encoding present,
+ * or a non-zero Content-Length. GET/HEAD without either send none upstream.
+ */
+export function requestHasBody(headers: IncomingHttpHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const cl = headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+const RESPONSE_STRIP: ReadonlySet<string> = new Set<string>(HOP_BY_HOP);
+
+/**
+ * Upstream raw response headers (undici gives Buffers) → flat string list for
+ * `res.writeHead`, minus hop-by-hop and Connection-named headers. latin1
+ * round-trips every byte Node's parser accepted, so values pass unchanged.
+ * Node re-frames the body itself (content-length or chunked).
+ */
+export function filterResponseHeaders(rawHeaders: readonly (Buffer | string)[]): string[] {
+  const out: string[] = [];
+  let connectionNamed: Set<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = String(rawHeaders[i]).toLowerCase();
+    if (name === 'connection') {
+      for (const token of latin1(rawHeaders[i + 1]).split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== '') (connectionNamed ??= new Set()).add(t);
+      }
+    }
+  }
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = latin1(rawHeaders[i]);
+    const lower = name.toLowerCase();
+    if (RESPONSE_STRIP.has(lower)) continue;
+    if (connectionNamed !== undefined && connectionNamed.has(lower)) continue;
+    out.push(name, latin1(rawHeaders[i + 1]));
+  }
+  return out;
+}
+
+function latin1(v: Buffer | string | undefined): string {
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : v.toString('latin1');
+}

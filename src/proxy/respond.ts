@@ -1,0 +1,169 @@
+/**
+ * Every response scopegate writes itself (DESIGN.md §4): denies from decide(),
+ * 502/504 from the forwarder, and the admin endpoints' JSON. One place, so the
+ * RFC 6750 challenge syntax and the JSON body shape cannot drift apart.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Deny } from '../policy/decision.js';
+import { requestHasBody } from './headers.js';
+
+/** Retry-After when a 503 deny does not say: the default jwks.cooldown_s, the soonest a refetch can happen. */
+const DEFAULT_RETRY_AFTER_S = 10;
+
+/**
+ * error_description may echo token-derived text (an issuer, an audience);
+ * capped so a hostile token cannot inflate our response headers.
+ */
+const MAX_DESCRIPTION_CHARS = 256;
+
+/**
+ * RFC 6750 §3: error_description and scope values are restricted to
+ * NQSCHAR = %x20-21 / %x23-5B / %x5D-7E (printable ASCII without `"` and `\`),
+ * so they never need escaping inside the quoted-string. Disallowed chars are
+ * replaced: `"` by `'`, everything else by a space.
+ */
+export function sanitizeNqs(value: string, maxChars = MAX_DESCRIPTION_CHARS): string {
+  let clean = true;
+  const n = Math.min(value.length, maxChars);
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return value.length > maxChars ? value.slice(0, maxChars) : value;
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x22) out += "'";
+    else if (c < 0x20 || c > 0x7e || c === 0x5c) out += ' ';
+    else out += value[i];
+  }
+  return out;
+}
+
+/**
+ * RFC 9110 §5.6.4 quoted-string for the realm: `"` and `\` become
+ * quoted-pairs; characters a header value cannot carry (CTLs other than HTAB,
+ * above U+00FF) are dropped so writeHead can never throw on a config value.
+ */
+export function quoteString(value: string): string {
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) out += '\\' + value[i];
+    else if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) continue;
+    else out += value[i];
+  }
+  return out + '"';
+}
+
+/** The realm is config, the same on every deny: quote it once per distinct value. */
+let lastRealm = '';
+let lastRealmQuoted = '""';
+function quotedRealm(realm: string): string {
+  if (realm !== lastRealm) {
+    lastRealm = realm;
+    lastRealmQuoted = quoteString(realm);
+  }
+  return lastRealmQuoted;
+}
+
+type ChallengeError = '' | 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** Which Bearer challenge a deny carries, or undefined for none (404, 405, 503, non-auth 400). */
+function challengeOf(deny: Deny): ChallengeError | undefined {
+  if (deny.challenge !== undefined) return deny.challenge.error;
+  if (deny.status === 401) return deny.reason === 'missing_token' ? '' : 'invalid_token';
+  if (deny.status === 403) return 'insufficient_scope';
+  return undefined;
+}
+
+/** The exact RFC 6750 §3 `WWW-Authenticate` value for a deny, or undefined. */
+export function buildChallenge(deny: Deny, realm: string): string | undefined {
+  const error = challengeOf(deny);
+  if (error === undefined) return undefined;
+  let value = `Bearer realm=${quotedRealm(realm)}`;
+  // RFC 6750 §3.1: a request without credentials gets no error code at all.
+  if (error === '') return value;
+  value += `, error="${error}", error_description="${sanitizeNqs(deny.description)}"`;
+  if (error === 'insufficient_scope' && deny.requiredScopes !== undefined && deny.requiredScopes.length > 0) {
+    value += `, scope="${scopeString(deny.requiredScopes)}"`;
+  }
+  return value;
+}
+
+function scopeString(scopes: readonly string[]): string {
+  // Scope tokens are config values validated at load; sanitizing again costs
+  // nothing on a 403 and keeps the header well-formed whatever the config says.
+  return sanitizeNqs(scopes.join(' '), Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * When the request still has an unread body (we answer before consuming it),
+ * ask Node to close the connection instead of draining a possibly huge
+ * upload to keep the socket alive.
+ */
+function closeIfBodyPending(res: ServerResponse, headers: Record<string, string | number>): void {
+  // `complete` alone is not enough: Node emits 'request' before it parses the
+  // end of even a bodyless message, so it is still false here for a plain GET.
+  const req = res.req as ServerResponse['req'] | undefined;
+  if (req !== undefined && !req.complete && requestHasBody(req.headers)) headers['connection'] = 'close';
+}
+
+/** Write a deny (DESIGN.md §4): status, challenge, JSON body, no-store. */
+export function sendDeny(res: ServerResponse, deny: Deny, realm: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const body: { error: string; error_description: string; scope?: string } = {
+    error: deny.error,
+    error_description: deny.description,
+  };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  const challenge = buildChallenge(deny, realm);
+  if (challenge !== undefined) headers['www-authenticate'] = challenge;
+  if (deny.status === 403 && deny.requiredScopes !== undefined && deny.requiredScopes.length > 0) {
+    body.scope = deny.requiredScopes.join(' ');
+  }
+  if (deny.status === 405 && deny.allowMethods !== undefined) headers['allow'] = deny.allowMethods.join(', ');
+  if (deny.status === 503) headers['retry-after'] = String(deny.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
+  const json = JSON.stringify(body);
+  headers['content-length'] = Buffer.byteLength(json);
+  closeIfBodyPending(res, headers);
+  res.writeHead(deny.status, headers);
+  res.end(json);
+}
+
+/**
+ * A JSON error response (502/504 from the forwarder, admin 404/405/503).
+ * After headers were sent the status cannot change: the connection is
+ * destroyed so the client sees a truncated response, never a wrong one.
+ */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  description: string,
+  extraHeaders?: Readonly<Record<string, string>>,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (res.destroyed) return;
+  const json = JSON.stringify({ error, error_description: description });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(json),
+    ...extraHeaders,
+  };
+  closeIfBodyPending(res, headers);
+  res.writeHead(status, headers);
+  res.end(json);
+}
