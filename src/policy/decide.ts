@@ -1,7 +1,21 @@
-// CONTRACT STUB — the lead replaces the body.
+/**
+ * decide(method, target, rawHeaders) → Allow | Deny: the whole authorization
+ * decision, pure over the compiled config and the verifier's caches.
+ *
+ * Order matters and is part of the contract (DESIGN.md §1, §4, §7):
+ *   canonicalize → refuse query tokens → match → (public? allow) → bearer → verify → scope.
+ * The path that was matched is the path returned in Allow, and the only one
+ * the proxy forwards. Nothing here awaits unless the verifier needs a JWKS fetch.
+ */
+import { hasAccessTokenQuery, extractBearer } from '../auth/bearer.js';
+import type { TokenVerifier, VerifyResult } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
-import type { TokenVerifier } from '../auth/types.js';
-import type { Decision } from './decision.js';
+import { PathError, KeysUnavailableError } from '../errors.js';
+import { compileRouter } from '../routes/compile.js';
+import { canonicalizeTarget, type PathLimits } from '../routes/normalize.js';
+import type { Matcher, RouteDefinition } from '../routes/types.js';
+import type { Allow, Decision, Deny } from './decision.js';
+import { compileRequirement, type CompiledRequirement } from './scopes.js';
 
 export interface Decider {
   /**
@@ -9,9 +23,221 @@ export interface Decider {
    * Synchronous unless a JWKS fetch is genuinely needed.
    */
   decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision>;
+  /** The compiled route table, for `check` output and explain. */
+  readonly routes: readonly RoutePolicy[];
 }
 
-export function createDecider(config: Config, verifier: TokenVerifier): Decider {
-  void config; void verifier;
-  throw new Error('not implemented');
+/** What the router carries for each route: its requirement and the denials it can produce, built once. */
+export interface RoutePolicy {
+  readonly key: string;
+  readonly template: string;
+  readonly methods: readonly string[];
+  readonly requirement: CompiledRequirement;
+  readonly missingToken: Deny;
+  readonly insufficientScope: Deny;
+}
+
+/** Seconds a client should wait before retrying when keys cannot be fetched (one JWKS cooldown is typical). */
+const KEYS_UNAVAILABLE_RETRY_AFTER_S = 10;
+
+const NO_ROUTE: Deny = Object.freeze({
+  allow: false,
+  status: 404,
+  reason: 'no_route',
+  error: 'not_found',
+  description: 'no route matches this path',
+  code: 'ERR_ROUTE_NOT_FOUND',
+  route: undefined,
+});
+
+const QUERY_TOKEN: Deny = Object.freeze({
+  allow: false,
+  status: 400,
+  reason: 'bad_request',
+  error: 'invalid_request',
+  description: 'access tokens are accepted in the Authorization header only, not in the query',
+  code: 'ERR_AUTH_TOKEN_IN_QUERY',
+  route: undefined,
+  challenge: Object.freeze({ error: 'invalid_request' as const }),
+});
+
+const DUPLICATE_HOST: Deny = Object.freeze({
+  allow: false,
+  status: 400,
+  reason: 'bad_request',
+  error: 'invalid_request',
+  description: 'more than one Host header',
+  code: 'ERR_REQUEST_DUPLICATE_HOST',
+  route: undefined,
+});
+
+function pathDeny(error: PathError): Deny {
+  return {
+    allow: false,
+    status: 400,
+    reason: 'bad_request',
+    error: 'invalid_request',
+    description: error.message,
+    code: error.code,
+    route: undefined,
+  };
+}
+
+function buildRoutePolicy(key: string, template: string, methods: readonly string[], requirement: CompiledRequirement): RoutePolicy {
+  const missingToken: Deny = Object.freeze({
+    allow: false,
+    status: 401,
+    reason: 'missing_token',
+    error: 'invalid_request',
+    description: 'a bearer token is required',
+    code: 'ERR_AUTH_TOKEN_MISSING',
+    route: template,
+    challenge: Object.freeze({ error: '' as const }),
+  });
+  const insufficientScope: Deny = Object.freeze({
+    allow: false,
+    status: 403,
+    reason: 'insufficient_scope',
+    error: 'insufficient_scope',
+    description:
+      requirement.kind === 'any_of'
+        ? `the token needs one of these scopes: ${requirement.scopes.join(' ')}`
+        : `the token needs the scope${requirement.scopes.length > 1 ? 's' : ''}: ${requirement.scopes.join(' ')}`,
+    code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
+    route: template,
+    requiredScopes: requirement.scopes,
+    challenge: Object.freeze({ error: 'insufficient_scope' as const }),
+  });
+  return Object.freeze({ key, template, methods, requirement, missingToken, insufficientScope });
+}
+
+/** More than one Host header makes the request's target ambiguous (RFC 9112 §3.2: 400). */
+function hasDuplicateHost(rawHeaders: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
+}
+
+export interface CompiledPolicies {
+  readonly policies: readonly RoutePolicy[];
+  readonly matcher: Matcher<RoutePolicy>;
+}
+
+/** Config routes → per-route policies and the compiled router that carries them. No I/O, no verifier. */
+export function compilePolicies(config: Config): CompiledPolicies {
+  const matching = config.auth.scopeMatching;
+  const policies: RoutePolicy[] = [];
+  const definitions: RouteDefinition<RoutePolicy>[] = [];
+  for (const route of config.routes) {
+    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching));
+    policies.push(policy);
+    definitions.push({ template: route.path, methods: route.methods, data: policy });
+  }
+  return { policies: Object.freeze(policies), matcher: compileRouter(definitions) };
+}
+
+export function createDecider(config: Config, verifier: TokenVerifier, compiled: CompiledPolicies = compilePolicies(config)): Decider {
+  const { matcher, policies } = compiled;
+  const limits: PathLimits = {
+    maxTargetBytes: config.limits.maxPathBytes,
+    maxSegments: config.limits.maxPathSegments,
+  };
+
+  function afterVerify(result: VerifyResult, policy: RoutePolicy, path: string, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision {
+    if (!result.ok) {
+      const error = result.error;
+      if (error instanceof KeysUnavailableError) {
+        return {
+          allow: false,
+          status: 503,
+          reason: 'keys_unavailable',
+          error: 'temporarily_unavailable',
+          description: 'the token cannot be checked now: signing keys are unavailable',
+          code: error.code,
+          route: policy.template,
+          retryAfterS: KEYS_UNAVAILABLE_RETRY_AFTER_S,
+        };
+      }
+      return {
+        allow: false,
+        status: 401,
+        reason: 'invalid_token',
+        error: 'invalid_token',
+        description: error.message,
+        code: error.code,
+        route: policy.template,
+        challenge: { error: 'invalid_token' },
+      };
+    }
+    if (!policy.requirement.satisfiedBy(result.token.scopeSet)) return policy.insufficientScope;
+    return { allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues };
+  }
+
+  function decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision> {
+    const canonical = canonicalizeTarget(target, limits);
+    if (canonical instanceof PathError) return pathDeny(canonical);
+    const { path, query } = canonical;
+    if (query.length > 1 && hasAccessTokenQuery(query)) return QUERY_TOKEN;
+    if (hasDuplicateHost(rawHeaders)) return DUPLICATE_HOST;
+
+    const match = matcher.match(method, path);
+    if (match.kind === 'no_route') return NO_ROUTE;
+    if (match.kind === 'method_not_allowed') {
+      return {
+        allow: false,
+        status: 405,
+        reason: 'method_not_allowed',
+        error: 'method_not_allowed',
+        description: `${method} is not allowed on this route`,
+        code: 'ERR_ROUTE_METHOD_NOT_ALLOWED',
+        route: match.template,
+        allowMethods: match.allow,
+      };
+    }
+    const policy = match.data;
+    if (!policy.requirement.needsToken) {
+      return { allow: true, route: policy.template, path, query, token: undefined, paramNames: match.paramNames, paramValues: match.paramValues };
+    }
+
+    const bearer = extractBearer(rawHeaders);
+    switch (bearer.kind) {
+      case 'missing':
+        return policy.missingToken;
+      case 'bad_request':
+        return {
+          allow: false,
+          status: 400,
+          reason: 'bad_request',
+          error: 'invalid_request',
+          description: bearer.description,
+          code: bearer.code,
+          route: policy.template,
+          challenge: { error: 'invalid_request' },
+        };
+      case 'invalid':
+        return {
+          allow: false,
+          status: 401,
+          reason: 'invalid_token',
+          error: 'invalid_token',
+          description: bearer.description,
+          code: bearer.code,
+          route: policy.template,
+          challenge: { error: 'invalid_token' },
+        };
+    }
+    const verified = verifier.verify(bearer.token);
+    if (verified instanceof Promise) {
+      return verified.then((result) => afterVerify(result, policy, path, query, match.paramNames, match.paramValues));
+    }
+    return afterVerify(verified, policy, path, query, match.paramNames, match.paramValues);
+  }
+
+  return { decide, routes: policies };
 }

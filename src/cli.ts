@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * scopegate command line: argv → serve | check | demo.
+ * Exit codes: 0 ok, 1 invalid config or failed start, 2 usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, formatConfigIssue } from './errors.js';
+import { readConfigFile } from './config/load.js';
+import { formatRouteTable } from './check.js';
+import type { Config } from './config/schema.js';
+
+const DEFAULT_CONFIG_PATH = 'config/scopegate.yaml';
+
+const USAGE = `scopegate — OAuth 2.0 scope enforcement sidecar
+
+Usage:
+  scopegate serve [--config FILE]   run the sidecar (proxy on listen, /healthz /readyz /metrics on admin_listen)
+  scopegate check [--config FILE]   validate a config and print the compiled route table
+  scopegate demo  [--config FILE]   run a self-contained demo: a local issuer, an echo upstream and the sidecar
+  scopegate --help | --version
+
+The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
+Exit codes: 0 ok, 1 invalid config or start failure, 2 usage error.
+`;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function configPath(flag: string | undefined): string {
+  return flag ?? process.env['SCOPEGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH;
+}
+
+/** Loads or prints every issue and returns undefined. Warnings are printed either way. */
+function loadOrReport(file: string): Config | undefined {
+  const { config, issues } = readConfigFile(file);
+  for (const issue of issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
+  return config;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version === true) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help === true || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return values.help === true || command === 'help' ? 0 : 2;
+  }
+  if (positionals.length > 1) {
+    process.stderr.write(`unexpected argument: ${positionals[1]}\n\n${USAGE}`);
+    return 2;
+  }
+  const file = configPath(values.config);
+
+  switch (command) {
+    case 'check': {
+      const config = loadOrReport(file);
+      if (config === undefined) {
+        process.stderr.write(`${file}: invalid, not loaded\n`);
+        return 1;
+      }
+      process.stdout.write(`${formatRouteTable(config)}\n`);
+      process.stdout.write(`${file}: ok, ${config.routes.length} routes, ${config.auth.issuers.length} issuer(s), config sha256 ${config.source.hash.slice(0, 12)}\n`);
+      return 0;
+    }
+    case 'serve': {
+      const config = loadOrReport(file);
+      if (config === undefined) return 1;
+      const { runServe } = await import('./server.js');
+      return runServe(config);
+    }
+    case 'demo': {
+      const config = loadOrReport(file);
+      if (config === undefined) return 1;
+      const { runDemo } = await import('./demo.js');
+      return runDemo(config);
+    }
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // serve and demo keep the process alive themselves and resolve only when done.
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      process.stderr.write(`scopegate: ${(error as Error)?.stack ?? String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);
