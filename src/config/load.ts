@@ -180,7 +180,7 @@ function int(range: readonly [number, number]): Reader<number> {
       return undefined;
     }
     if (node.value < min || node.value > max) {
-      r.error(node, path, `must be between ${min} and ${max}, got ${node.value}`);
+      r.error(node, path, min === max ? `must be ${min}, got ${node.value}` : `must be between ${min} and ${max}, got ${node.value}`);
       return undefined;
     }
     return node.value;
