@@ -130,13 +130,24 @@ function pctDecode(s: string): string {
   return out;
 }
 
+/**
+ * PHP turns ' ', '.', '+' (a form-encoded space) and '[' in parameter names into '_', and
+ * reads `access_token[x]` as an `access_token` array: so `access.token` and
+ * `access_token[]` reach a PHP upstream as `$_GET['access_token']`.
+ */
+const PHP_NAME_MANGLED = /[ .+[]/g;
+function looksLikeParam(candidate: string): boolean {
+  const n = candidate.trim().toLowerCase().replace(PHP_NAME_MANGLED, '_');
+  return n === PARAM || (n.startsWith(PARAM) && n.charCodeAt(PARAM.length) === 0x5f /* '_' from '[' */ && candidate.includes('['));
+}
+
 /** Does this parameter name denote `access_token` to some plausible upstream parser? */
 function isAccessTokenName(name: string): boolean {
   let n = name;
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
-    // Case-insensitive and whitespace-trimmed on purpose: refusing `ACCESS_TOKEN` costs
-    // nothing, while forwarding one to a lenient upstream would bypass verification.
-    if (n.length >= PARAM.length && n.trim().toLowerCase() === PARAM) return true;
+    // Case-insensitive and trimmed on purpose: refusing `ACCESS_TOKEN` costs nothing,
+    // while forwarding one to a lenient upstream would bypass verification.
+    if (n.length >= PARAM.length && looksLikeParam(n)) return true;
     if (n.indexOf('%') === -1) return false;
     const d = pctDecode(n);
     if (d === n) return false;

@@ -105,7 +105,24 @@ function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
+/**
+ * Cache lookup key: the token's last 32 characters (inside the signature: 192 bits that
+ * only the key holder can choose for a valid token). V8 hashes a Map key string in full,
+ * and every request brings a fresh, unhashed token string: keying by the whole token cost
+ * ~1000 ns per hit for a 700-byte RS256 token, the 32-char tail ~150 ns (measured, see
+ * test/unit/auth/verify.test.ts). The tail only *finds* the entry; a hit also requires
+ * `entry.token === token` (a memcmp), so a swapped payload under a reused signature, or
+ * any forged token sharing the tail, misses and is verified in full. Only verified tokens
+ * are ever stored, so a forgery cannot displace an entry either.
+ */
+const CACHE_KEY_CHARS = 32;
+function cacheKey(token: string): string {
+  return token.length > CACHE_KEY_CHARS ? token.slice(token.length - CACHE_KEY_CHARS) : token;
+}
+
 interface CacheEntry {
+  /** The full token: identity, compared on every hit. */
+  readonly token: string;
   /** The exact result returned on a hit: no allocation per hit. */
   readonly result: VerifyResult;
   /** exp in ms. An entry is served only while Date.now() < expMs. */
@@ -188,7 +205,7 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenV
       // Strictly before exp (the skew window re-verifies instead), and never a token that
       // is only valid thanks to skew on nbf/iat: a cache hit must mean "valid now".
       const early = (p.nbf !== undefined && p.nbf * 1000 > now) || (p.iat !== undefined && p.iat * 1000 > now);
-      if (expMs > now && !early) cache.set(p.token, { result, expMs, key });
+      if (expMs > now && !early) cache.set(cacheKey(p.token), { token: p.token, result, expMs, key });
     }
     return result;
   }
@@ -233,13 +250,14 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenV
     if (token.length > auth.maxTokenBytes) return fail('ERR_AUTH_TOKEN_TOO_LARGE');
 
     if (cache !== undefined) {
-      const entry = cache.get(token);
-      if (entry !== undefined) {
+      const k = cacheKey(token);
+      const entry = cache.get(k);
+      if (entry !== undefined && entry.token === token) {
         if (!entry.key.revoked && Date.now() < entry.expMs) {
           hits++;
           return entry.result;
         }
-        cache.delete(token);
+        cache.delete(k);
       }
       misses++;
     }

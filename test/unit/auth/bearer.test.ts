@@ -73,8 +73,14 @@ t.test('access_token in the query, in any position and spelling', async (t) => {
     '?ACCESS_TOKEN=abc',
     '?a=b&&access_token=c',
     'access_token=abc', // without the leading ?
+    '?access.token=1', // PHP reads these three as access_token
+    '?access+token=1',
+    '?access_token[]=1',
+    '?access_token[a]=1',
+    '?access%2Etoken=1',
+    '?access%5Btoken=1',
   ];
   for (const q of yes) t.equal(hasAccessTokenQuery(q), true, q);
-  const no = ['', '?', '?a=1', '?token=abc', '?access_tokens=1', '?xaccess_token=1', '?a=access_token', '?access-token=1', '?access_toke=1', '?access%5Gtoken=1', '?q=%'];
+  const no = ['', '?', '?a=1', '?token=abc', '?access_tokens=1', '?xaccess_token=1', '?a=access_token', '?access-token=1', '?access_toke=1', '?access_tokenx=1', '?access_token_x=1', '?access%5Gtoken=1', '?q=%'];
   for (const q of no) t.equal(hasAccessTokenQuery(q), false, q);
 });
