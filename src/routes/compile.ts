@@ -156,6 +156,8 @@ export function compileRouter<T>(defs: readonly RouteDefinition<T>[]): Matcher<T
 
   // Root path is '' so its static children get '/seg'.
   const rootCode = emitNode(root, [], '');
+  // H / HM: the terminal ids that matched the path without serving the method (for the 405).
+  // Shared across calls rather than passed down: a match is synchronous and calls no user code.
   const source = `"use strict";
 let H = -1, HM = null;
 ${functions.join('\n')}

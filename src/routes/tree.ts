@@ -110,14 +110,6 @@ function insert<T>(root: RouteNode<T>, parsed: ParsedTemplate): RouteNode<T> {
   return node;
 }
 
-/**
- * What a request with `method` gets at a node whose template matched the path:
- * the exact method, else GET for HEAD, else the any-method route.
- */
-export function resolveMethod<T>(node: RouteNode<T>, method: string): RouteEntry<T> | undefined {
-  return node.methods.get(method) ?? (method === 'HEAD' ? node.methods.get('GET') : undefined) ?? node.methods.get(ANY_METHOD);
-}
-
 /** The `Allow` list for a node: sorted, HEAD wherever GET is. Empty when the node serves any method. */
 export function allowedMethods(methods: Iterable<string>): string[] {
   const set = new Set(methods);

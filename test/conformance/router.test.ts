@@ -119,3 +119,43 @@ t.test('property: compiled matcher agrees with the reference matcher', async (t)
   t.comment(`differential: ${found} found, ${notAllowed} method_not_allowed results compared`);
   t.ok(found > 0 && notAllowed > 0, 'the generators reach found and 405 results');
 });
+
+// Wide tables: enough routes and static siblings to exercise Map dispatch and split functions in the generated code.
+const wideTemplateArb = fc
+  .tuple(
+    fc.array(fc.oneof(fc.constantFrom(':p', ':q'), fc.integer({ min: 0, max: 14 }).map((i) => `s${i}`)), { minLength: 1, maxLength: 3 }),
+    fc.constantFrom('', '', '/', '/*'),
+  )
+  .map(([segs, tail]) => '/' + segs.map((s, i) => (s.startsWith(':') ? `${s}${i}` : s)).join('/') + tail);
+const wideSetArb = fc
+  .array(fc.record({ template: wideTemplateArb, methods: fc.uniqueArray(fc.constantFrom('GET', 'POST', 'HEAD'), { minLength: 1, maxLength: 2 }) }), { minLength: 30, maxLength: 90 })
+  .map((routes) => {
+    const defs: RouteDefinition<number>[] = [];
+    for (const r of routes) {
+      const candidate = [...defs, { ...r, data: defs.length }];
+      if (findRouteConflicts(candidate).length === 0) defs.push(candidate[candidate.length - 1] as RouteDefinition<number>);
+    }
+    return defs;
+  });
+const widePathArb = fc
+  .tuple(fc.array(fc.integer({ min: 0, max: 15 }).map((i) => `s${i}`), { minLength: 1, maxLength: 4 }), fc.boolean())
+  .map(([segs, trailing]) => '/' + segs.join('/') + (trailing ? '/' : ''));
+
+t.test('property: compiled agrees with reference on wide tables', async (t) => {
+  fc.assert(
+    fc.property(wideSetArb, fc.array(fc.tuple(fc.constantFrom('GET', 'HEAD', 'POST', 'PUT'), widePathArb), { minLength: 1, maxLength: 20 }), (defs, requests) => {
+      const compiled = compileRouter(defs);
+      const reference = createReferenceMatcher(defs);
+      for (const [method, path] of requests) {
+        const a = normalizeResult(compiled.match(method, path));
+        const b = normalizeResult(reference.match(method, path));
+        if (JSON.stringify(a) !== JSON.stringify(b)) {
+          t.same(a, b, `${method} ${path}`);
+          return false;
+        }
+      }
+      return true;
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -49,7 +49,7 @@ t.test('literals reach generated code only as JSON string literals', async (t) =
     t.match(m.match('GET', `/n/${s}/v`), { kind: 'found', template: `/n/${s}/:p${i}` }, s);
   });
   // The rest is refused before any code is generated.
-  for (const s of nasty.filter((x) => !accepted.includes(x))) t.throws(() => compileRouter([def(`GET /n/${s}`)]), undefined, encodeURIComponent(s));
+  for (const s of nasty.filter((x) => !accepted.includes(x))) t.throws(() => compileRouter([def(`GET /n/${s}`)]), encodeURIComponent(s));
 });
 
 /** A GitHub-REST-like table: many resources under shared param prefixes, plus static and wildcard routes. */

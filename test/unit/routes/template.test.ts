@@ -1,6 +1,5 @@
 import t from 'tap';
 import { parseTemplate, templateShape, type ParsedTemplate } from '../../../src/routes/template.js';
-import { findRouteConflicts } from '../../../src/routes/tree.js';
 
 const ok = (path: string): ParsedTemplate => {
   const r = parseTemplate(path);
@@ -54,18 +53,4 @@ t.test('shape ignores param names', async (t) => {
   t.equal(templateShape(ok('/a/:x/b')), templateShape(ok('/a/:y/b')));
   t.not(templateShape(ok('/a/:x')), templateShape(ok('/a/*')));
   t.not(templateShape(ok('/a/:x')), templateShape(ok('/a/:x/')));
-});
-
-t.test('findRouteConflicts', async (t) => {
-  const r = (template: string, ...methods: string[]) => ({ template, methods, data: null });
-  t.same(findRouteConflicts([r('/a/:x', 'GET'), r('/a/:y', 'POST')]), []);
-  t.same(findRouteConflicts([r('/a/:x', 'GET'), r('/a/b', 'GET'), r('/a/*', 'GET'), r('/a/:x/', 'GET')]), []);
-  t.same(findRouteConflicts([r('/a', 'GET'), r('/a', 'HEAD')]), [], 'HEAD and GET are distinct methods');
-  const c = findRouteConflicts([r('/a/:x', 'GET'), r('/b', 'GET'), r('/a/:y', 'POST', 'GET')]);
-  t.equal(c.length, 1);
-  t.match(c[0], { index: 2, otherIndex: 0, message: /GET \/a\/:y cannot be told apart from GET \/a\/:x/ });
-  t.equal(findRouteConflicts([r('/x/*', '*'), r('/x/*', 'DELETE')]).length, 1, '* overlaps every method');
-  t.equal(findRouteConflicts([r('/a/./b', 'GET'), r('/a/b', 'GET')]).length, 1, 'compared after canonicalization');
-  t.equal(findRouteConflicts([r('/a', 'GET'), r('/a', 'POST'), r('/a', 'GET')]).length, 1);
-  t.same(findRouteConflicts([r('/a//b', 'GET'), r('/a//b', 'GET')]), [], 'unparsable templates are left to parseTemplate');
 });
