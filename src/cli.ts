@@ -15,9 +15,9 @@ const DEFAULT_CONFIG_PATH = 'config/scopegate.yaml';
 const USAGE = `scopegate — OAuth 2.0 scope enforcement sidecar
 
 Usage:
-  scopegate serve [--config FILE]   run the sidecar (proxy on listen, /healthz /readyz /metrics on admin_listen)
-  scopegate check [--config FILE]   validate a config and print the compiled route table
-  scopegate demo  [--config FILE]   run a self-contained demo: a local issuer, an echo upstream and the sidecar
+  scopegate serve [--config FILE | FILE]   run the sidecar (proxy on listen, /healthz /readyz /metrics on admin_listen)
+  scopegate check [--config FILE | FILE]   validate a config and print the compiled route table
+  scopegate demo  [--config FILE | FILE]   run a self-contained demo: a local issuer, an echo upstream and the sidecar
   scopegate --help | --version
 
 The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -66,11 +66,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help === true || command === 'help' ? 0 : 2;
   }
-  if (positionals.length > 1) {
-    process.stderr.write(`unexpected argument: ${positionals[1]}\n\n${USAGE}`);
+  if (positionals.length > 2 || (positionals.length === 2 && values.config !== undefined)) {
+    process.stderr.write(`unexpected argument: ${positionals[positionals.length - 1]}\n\n${USAGE}`);
     return 2;
   }
-  const file = configPath(values.config);
+  // `scopegate check FILE` reads as naturally as `--config FILE`; both are accepted.
+  const file = configPath(values.config ?? positionals[1]);
 
   switch (command) {
     case 'check': {
