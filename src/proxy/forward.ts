@@ -38,7 +38,7 @@ export interface ForwardOutcome {
   /** Milliseconds from dispatch to the last response byte (or to the failure). */
   readonly upstreamMs: number;
   /** Set when the exchange failed; undefined on success. */
-  readonly errorCode?: ForwardErrorCode;
+  readonly error?: ForwardErrorCode;
   /** The library's own code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, HPE_…), for logs. */
   readonly cause?: string;
 }
@@ -188,19 +188,19 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
         const { code, cause } = classifyUpstreamError(err);
         if (clientGone || code === 'ERR_CLIENT_ABORTED' || req.socket?.destroyed === true) {
           if (!res.destroyed) res.destroy();
-          settle({ status: CLIENT_CLOSED_STATUS, upstreamMs, errorCode: 'ERR_CLIENT_ABORTED', cause });
+          settle({ status: CLIENT_CLOSED_STATUS, upstreamMs, error: 'ERR_CLIENT_ABORTED', cause });
           return;
         }
         if (res.headersSent) {
           // The status is on the wire; cutting the connection is the only honest signal left.
           res.destroy();
-          settle({ status, upstreamMs, errorCode: code === 'ERR_UPSTREAM_TIMEOUT' ? code : 'ERR_UPSTREAM_RESET', cause });
+          settle({ status, upstreamMs, error: code === 'ERR_UPSTREAM_TIMEOUT' ? code : 'ERR_UPSTREAM_RESET', cause });
           return;
         }
         const body = ERROR_BODY[code];
         const sent = upstreamErrorStatus(code);
         sendError(res, sent, body.error, body.description);
-        settle({ status: sent, upstreamMs, errorCode: code, cause });
+        settle({ status: sent, upstreamMs, error: code, cause });
       }
 
       try {

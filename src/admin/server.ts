@@ -1,0 +1,80 @@
+/**
+ * The admin listener (DESIGN.md §6): /healthz, /readyz, /metrics. Separate
+ * from the proxied port so probes and scrapes never pass through (or count
+ * against) the policy, and can be bound to a private interface.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { sendError } from '../proxy/respond.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+export type Readiness = boolean | { readonly ready: boolean; readonly reason?: string };
+
+export interface AdminServerOptions {
+  readonly metrics: Pick<Metrics, 'text' | 'contentType'>;
+  /** Called on each /readyz. */
+  readonly isReady: () => Readiness;
+}
+
+const ALLOW = 'GET, HEAD';
+const PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(json),
+    'cache-control': 'no-store',
+  });
+  res.end(json);
+}
+
+/** Returns an http.Server, not yet listening: the caller binds it (and closes it on drain). */
+export function createAdminServer(opts: AdminServerOptions): Server {
+  const { metrics, isReady } = opts;
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (!PATHS.has(path)) {
+      sendError(res, 404, 'not_found', 'no such admin endpoint');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, 405, 'method_not_allowed', 'admin endpoints accept GET and HEAD', { allow: ALLOW });
+      return;
+    }
+    if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    if (path === '/readyz') {
+      let r: Readiness;
+      try {
+        r = isReady();
+      } catch (err) {
+        sendJson(res, 503, { status: 'not_ready', reason: `readiness check failed: ${err instanceof Error ? err.message : String(err)}` });
+        return;
+      }
+      const ready = typeof r === 'boolean' ? r : r.ready;
+      const reason = typeof r === 'boolean' ? undefined : r.reason;
+      sendJson(res, ready ? 200 : 503, ready ? { status: 'ready' } : { status: 'not_ready', reason: reason ?? 'not ready' });
+      return;
+    }
+    metrics.text().then(
+      (text) => {
+        res.writeHead(200, {
+          'content-type': metrics.contentType,
+          'content-length': Buffer.byteLength(text),
+          'cache-control': 'no-store',
+        });
+        res.end(text);
+      },
+      (err: unknown) => {
+        sendError(res, 500, 'server_error', `metrics collection failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  return createServer(handle);
+}

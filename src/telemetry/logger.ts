@@ -1,0 +1,158 @@
+/**
+ * pino JSON logs (DESIGN.md §6). Tokens, Authorization and cookies are never
+ * written, by three independent guards:
+ *
+ * 1. accessLog() copies a fixed set of fields: nothing else can reach the line.
+ * 2. serializers for `req`, `res`, `headers` and `rawHeaders` keep only safe
+ *    fields / drop sensitive header names in any letter case (pino redact
+ *    paths are case-sensitive and cannot see into a rawHeaders list).
+ * 3. redact paths censor the usual places a token or cookie sits.
+ */
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import type { DecisionReason } from '../policy/decision.js';
+
+export type Logger = PinoLogger;
+
+export interface LoggerOptions {
+  /** pino level; default `info`, or $SCOPEGATE_LOG_LEVEL / $LOG_LEVEL when set. */
+  readonly level?: string;
+  /** Where lines go; default stdout (asynchronous, flushed on exit). */
+  readonly destination?: DestinationStream;
+}
+
+/** Header names whose values are credentials (compared lower-case). */
+const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
+  'x-access-token',
+]);
+
+const CENSOR = '[Redacted]';
+
+const SENSITIVE_KEYS = ['authorization', 'Authorization', 'cookie', 'Cookie', '"set-cookie"', '"Set-Cookie"', 'token', 'access_token', 'id_token', 'refresh_token', 'jwt'];
+
+/**
+ * `x`, `*.x` (which covers `headers.x`) and `*.headers.x` (`req.headers.x`,
+ * `res.headers.x`) for each key. Kept short: redaction runs on every line.
+ */
+const REDACT_PATHS: string[] = SENSITIVE_KEYS.flatMap((k) => {
+  const seg = k.startsWith('"') ? `[${k}]` : `.${k}`;
+  const top = k.startsWith('"') ? `[${k}]` : k;
+  return [top, `*${seg}`, `*.headers${seg}`];
+});
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Drop credential headers from an object of headers, whatever their case. */
+export function safeHeaders(headers: unknown): unknown {
+  if (!isPlainObject(headers)) return headers;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = SENSITIVE_HEADERS.has(k.toLowerCase()) ? CENSOR : v;
+  return out;
+}
+
+/** Same for Node's flat rawHeaders list. */
+export function safeRawHeaders(raw: unknown): unknown {
+  if (!Array.isArray(raw)) return raw;
+  const out: unknown[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name: unknown = raw[i];
+    out.push(name, typeof name === 'string' && SENSITIVE_HEADERS.has(name.toLowerCase()) ? CENSOR : raw[i + 1]);
+  }
+  return out;
+}
+
+/** A request-ish object → method, path without query (queries can carry access_token), headers made safe. */
+function reqSerializer(req: unknown): unknown {
+  if (!isPlainObject(req) && !(typeof req === 'object' && req !== null)) return req;
+  const r = req as { method?: unknown; url?: unknown; headers?: unknown; socket?: { remoteAddress?: unknown } };
+  const url = typeof r.url === 'string' ? r.url : undefined;
+  const q = url?.indexOf('?') ?? -1;
+  return {
+    method: r.method,
+    path: url !== undefined && q !== -1 ? url.slice(0, q) : url,
+    headers: safeHeaders(r.headers),
+    remoteAddress: r.socket?.remoteAddress,
+  };
+}
+
+function resSerializer(res: unknown): unknown {
+  if (typeof res !== 'object' || res === null) return res;
+  const r = res as { statusCode?: unknown; getHeaders?: () => unknown; headers?: unknown };
+  return {
+    statusCode: r.statusCode,
+    headers: safeHeaders(typeof r.getHeaders === 'function' ? r.getHeaders() : r.headers),
+  };
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const level = opts.level ?? process.env['SCOPEGATE_LOG_LEVEL'] ?? process.env['LOG_LEVEL'] ?? 'info';
+  // Asynchronous stdout: a synchronous write per access line is a syscall on
+  // the request path. pino flushes this destination on process exit.
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
+  return pino(
+    {
+      level,
+      base: { service: 'scopegate' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        // `"level":"info"` reads better in log tooling than pino's numbers.
+        level: (label) => ({ level: label }),
+      },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
+      serializers: {
+        err: pino.stdSerializers.err,
+        req: reqSerializer,
+        res: resSerializer,
+        headers: safeHeaders,
+        rawHeaders: safeRawHeaders,
+      },
+    },
+    destination,
+  );
+}
+
+/** Exactly the fields of one access line; nothing else is ever copied. */
+export interface AccessFields {
+  /** Request id. */
+  readonly id: string;
+  readonly method: string;
+  /** Route template, or undefined when no route matched. */
+  readonly route: string | undefined;
+  readonly status: number;
+  readonly reason: DecisionReason;
+  /** Machine code of a deny or a forwarding failure. */
+  readonly code: string | undefined;
+  readonly decision_us: number;
+  readonly upstream_ms: number | undefined;
+  readonly total_ms: number;
+}
+
+/** Milliseconds to 3 decimals (µs resolution) keeps lines short. */
+function ms(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** One access line per request (`"msg":"request"`). */
+export function accessLog(logger: Logger, f: AccessFields): void {
+  logger.info(
+    {
+      id: f.id,
+      method: f.method,
+      route: f.route ?? 'unmatched',
+      status: f.status,
+      reason: f.reason,
+      code: f.code,
+      decision_us: f.decision_us,
+      upstream_ms: f.upstream_ms === undefined ? undefined : ms(f.upstream_ms),
+      total_ms: ms(f.total_ms),
+    },
+    'request',
+  );
+}

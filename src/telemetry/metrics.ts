@@ -1,0 +1,255 @@
+/**
+ * Every metric scopegate exports (DESIGN.md §6), on a Registry of its own:
+ * prom-client's global registry would make two instances (tests, a reload
+ * that builds a new server) collide on metric names.
+ *
+ * Node process metrics come from collectDefaultMetrics *without* the
+ * `scopegate_` prefix: `process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`
+ * and friends are what every stock Node dashboard and alert queries; prefixing
+ * them would break those for no gain (the `job`/`instance` labels already say
+ * which process it is).
+ *
+ * Cardinality is bounded by construction: `route` is a config template or
+ * `unmatched`, `method` is one of the routable methods or `OTHER`, `status`
+ * is whatever HTTP status we sent (a few dozen at most), reasons and error
+ * codes are closed unions.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IssuerKeyState } from '../auth/types.js';
+import { HTTP_METHODS } from '../config/schema.js';
+import type { DecisionReason, DenyReason } from '../policy/decision.js';
+
+/** The `route` label for requests no route matched. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Request/upstream buckets (seconds): sub-millisecond proxying up to the default 30 s upstream timeout. */
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Decision buckets (seconds): a cached-token decision is a few µs, a fresh
+ * signature check tens to hundreds of µs (RS256 verify ≈ 50 µs, ES256 ≈ 100 µs),
+ * and an awaited JWKS fetch on an unknown kid up to jwks.timeout_ms (5 s).
+ */
+const DECISION_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1, 1, 5];
+
+const DENY_REASONS: readonly DenyReason[] = [
+  'no_route',
+  'method_not_allowed',
+  'missing_token',
+  'invalid_token',
+  'insufficient_scope',
+  'bad_request',
+  'keys_unavailable',
+];
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set<string>(HTTP_METHODS);
+
+/** Unknown or extension methods (PROPFIND, BREW…) collapse to one label value. */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'OTHER';
+}
+
+export interface TokenCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly size: number;
+}
+
+export interface MetricsOptions {
+  /** Register Node process metrics (default true). Off in tests that build many instances. */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The Content-Type of `text()`. */
+  readonly contentType: string;
+  /** Prometheus exposition text (runs the scrape-time collectors). */
+  text(): Promise<string>;
+
+  /** One finished request: route template or undefined (→ `unmatched`). */
+  request(method: string, route: string | undefined, status: number, seconds: number): void;
+  /** One decide() call: its duration and its reason. */
+  decision(outcome: 'allow' | 'deny', reason: DecisionReason, seconds: number): void;
+  /** One upstream exchange (dispatch → last byte). */
+  upstream(route: string, seconds: number): void;
+  upstreamError(code: string): void;
+  jwksRefresh(issuer: string, result: string): void;
+
+  /** Read on each scrape for scopegate_jwks_keys / scopegate_jwks_age_seconds. */
+  setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
+  /** Read on each scrape for the token cache counters and size. */
+  setTokenCacheSource(source: () => TokenCacheStats): void;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const requestDuration = new Histogram({
+    name: 'scopegate_request_duration_seconds',
+    help: 'Time from request received to response finished, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const decisionDuration = new Histogram({
+    name: 'scopegate_decision_duration_seconds',
+    help: "Time spent in decide(): the sidecar's own overhead per request.",
+    labelNames: ['outcome'] as const,
+    buckets: DECISION_BUCKETS,
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'scopegate_upstream_duration_seconds',
+    help: 'Time from dispatch to the last upstream response byte, by route template.',
+    labelNames: ['route'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const decisionsTotal = new Counter({
+    name: 'scopegate_decisions_total',
+    help: 'Authorization decisions by outcome and reason.',
+    labelNames: ['outcome', 'reason'] as const,
+    registers,
+  });
+  const jwksRefreshTotal = new Counter({
+    name: 'scopegate_jwks_refresh_total',
+    help: 'JWKS fetches by issuer and result (success, failure, rejected).',
+    labelNames: ['issuer', 'result'] as const,
+    registers,
+  });
+  const upstreamErrors = new Counter({
+    name: 'scopegate_upstream_errors_total',
+    help: 'Forwarding failures by code (ERR_UPSTREAM_UNREACHABLE, ERR_UPSTREAM_TIMEOUT, ERR_CLIENT_ABORTED, ...).',
+    labelNames: ['code'] as const,
+    registers,
+  });
+
+  let issuerSource: (() => readonly IssuerKeyState[]) | undefined;
+  let cacheSource: (() => TokenCacheStats) | undefined;
+
+  new Gauge({
+    name: 'scopegate_jwks_keys',
+    help: 'Signing keys currently loaded, by issuer.',
+    labelNames: ['issuer'] as const,
+    registers,
+    collect() {
+      if (issuerSource === undefined) return;
+      this.reset();
+      for (const s of issuerSource()) this.set({ issuer: s.issuer }, s.keyCount);
+    },
+  });
+  new Gauge({
+    name: 'scopegate_jwks_age_seconds',
+    help: "Seconds since the issuer's keys were last fetched successfully (absent until the first success).",
+    labelNames: ['issuer'] as const,
+    registers,
+    collect() {
+      if (issuerSource === undefined) return;
+      this.reset();
+      for (const s of issuerSource()) if (s.ageSeconds !== undefined) this.set({ issuer: s.issuer }, s.ageSeconds);
+    },
+  });
+  // The verifier owns its counters; exporting them as counters read at scrape
+  // time keeps the hot path free of metric calls on every cache lookup.
+  new Counter({
+    name: 'scopegate_token_cache_hits_total',
+    help: 'Verified-token cache hits since start.',
+    registers,
+    collect() {
+      if (cacheSource === undefined) return;
+      this.reset();
+      this.inc(cacheSource().hits);
+    },
+  });
+  new Counter({
+    name: 'scopegate_token_cache_misses_total',
+    help: 'Verified-token cache misses since start.',
+    registers,
+    collect() {
+      if (cacheSource === undefined) return;
+      this.reset();
+      this.inc(cacheSource().misses);
+    },
+  });
+  new Gauge({
+    name: 'scopegate_token_cache_entries',
+    help: 'Entries in the verified-token cache.',
+    registers,
+    collect() {
+      if (cacheSource === undefined) return;
+      this.set(cacheSource().size);
+    },
+  });
+
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  // Pre-bound children: prom-client's labels() hashes the label object on
+  // every call; a Map lookup on a short string key is cheaper. Pre-created
+  // decision series also make every reason visible at 0 before it happens
+  // (so rate() and alerts work from the first scrape).
+  const decisionChildren = {
+    allow: decisionDuration.labels('allow'),
+    deny: decisionDuration.labels('deny'),
+  };
+  const reasonChildren = new Map<DecisionReason, Counter.Internal>();
+  reasonChildren.set('allowed', decisionsTotal.labels('allow', 'allowed'));
+  for (const r of DENY_REASONS) reasonChildren.set(r, decisionsTotal.labels('deny', r));
+  // labels() alone does not create a series; inc(0) / zero() do.
+  decisionsTotal.inc({ outcome: 'allow', reason: 'allowed' }, 0);
+  for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r }, 0);
+  decisionDuration.zero({ outcome: 'allow' });
+  decisionDuration.zero({ outcome: 'deny' });
+
+  const requestChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+  const upstreamChildren = new Map<string, Histogram.Internal<'route'>>();
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+
+    request(method, route, status, seconds) {
+      const m = methodLabel(method);
+      const r = route ?? UNMATCHED_ROUTE;
+      const key = `${m} ${status} ${r}`;
+      let child = requestChildren.get(key);
+      if (child === undefined) {
+        child = requestDuration.labels(m, r, String(status));
+        requestChildren.set(key, child);
+      }
+      child.observe(seconds);
+    },
+
+    decision(outcome, reason, seconds) {
+      decisionChildren[outcome].observe(seconds);
+      const counter = reasonChildren.get(reason);
+      if (counter !== undefined) counter.inc();
+    },
+
+    upstream(route, seconds) {
+      let child = upstreamChildren.get(route);
+      if (child === undefined) {
+        child = upstreamDuration.labels(route);
+        upstreamChildren.set(route, child);
+      }
+      child.observe(seconds);
+    },
+
+    upstreamError(code) {
+      upstreamErrors.labels(code).inc();
+    },
+
+    jwksRefresh(issuer, result) {
+      jwksRefreshTotal.labels(issuer, result).inc();
+    },
+
+    setIssuerStateSource(source) {
+      issuerSource = source;
+    },
+    setTokenCacheSource(source) {
+      cacheSource = source;
+    },
+  };
+}

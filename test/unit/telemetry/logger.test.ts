@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import t from 'tap';
+import { accessLog, createLogger } from '../../../src/telemetry/logger.js';
+
+function capture(): { stream: Writable; lines: () => string[] } {
+  let buf = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      buf += chunk.toString();
+      cb();
+    },
+  });
+  return { stream, lines: () => buf.split('\n').filter((l) => l !== '') };
+}
+
+const SECRET = 'eyJhbGciOiJSUzI1NiJ9.SECRET-PAYLOAD.sig';
+
+t.test('Authorization, tokens and cookies never reach the output', async (t) => {
+  const out = capture();
+  const logger = createLogger({ destination: out.stream, level: 'debug' });
+  logger.info(
+    {
+      req: {
+        method: 'GET',
+        url: `/x?access_token=${SECRET}`,
+        headers: { authorization: `Bearer ${SECRET}`, Cookie: `sid=${SECRET}`, 'x-api-key': SECRET, accept: 'a' },
+        socket: { remoteAddress: '127.0.0.1' },
+      },
+      res: { statusCode: 200, headers: { 'set-cookie': [`sid=${SECRET}`], 'content-type': 'text/plain' } },
+      headers: { Authorization: `Bearer ${SECRET}`, cookie: SECRET },
+      rawHeaders: ['Authorization', `Bearer ${SECRET}`, 'COOKIE', SECRET, 'Accept', '*/*'],
+      token: SECRET,
+      access_token: SECRET,
+      nested: { token: SECRET, authorization: SECRET, headers: { authorization: SECRET, 'set-cookie': SECRET } },
+    },
+    'request-ish',
+  );
+  logger.warn({ authorization: SECRET, jwt: SECRET, id_token: SECRET }, 'top-level');
+  const lines = out.lines();
+  t.equal(lines.length, 2);
+  const all = lines.join('\n');
+  t.notMatch(all, /SECRET-PAYLOAD/, all);
+  const first = JSON.parse(lines[0] ?? '{}') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
+  t.equal(first['req'].path, '/x', 'query dropped from the logged path');
+  t.equal(first['req'].headers.accept, 'a', 'harmless headers kept');
+  t.equal(first['res'].headers['content-type'], 'text/plain');
+  t.same(first['rawHeaders'], ['Authorization', '[Redacted]', 'COOKIE', '[Redacted]', 'Accept', '*/*']);
+  t.equal(first['level'], 'info');
+});
+
+t.test('accessLog writes one line with exactly the access fields', async (t) => {
+  const out = capture();
+  const logger = createLogger({ destination: out.stream });
+  const fields = {
+    id: 'r1',
+    method: 'GET',
+    route: '/reports/:id',
+    status: 200,
+    reason: 'allowed' as const,
+    code: undefined,
+    decision_us: 12,
+    upstream_ms: 3.14159,
+    total_ms: 4.5,
+    // a careless caller spreading a request into the fields: must not leak
+    authorization: `Bearer ${SECRET}`,
+    headers: { authorization: SECRET },
+  };
+  accessLog(logger, fields);
+  accessLog(logger, { id: 'r2', method: 'GET', route: undefined, status: 404, reason: 'no_route', code: 'ERR_NO_ROUTE', decision_us: 3, upstream_ms: undefined, total_ms: 0.2 });
+  const lines = out.lines();
+  t.equal(lines.length, 2);
+  t.notMatch(lines.join('\n'), /SECRET/);
+  const a = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+  t.match(a, { msg: 'request', id: 'r1', method: 'GET', route: '/reports/:id', status: 200, reason: 'allowed', decision_us: 12, upstream_ms: 3.142, total_ms: 4.5 });
+  t.notOk('code' in a, 'undefined fields omitted');
+  t.notOk('headers' in a);
+  const b = JSON.parse(lines[1] ?? '{}') as Record<string, unknown>;
+  t.match(b, { route: 'unmatched', status: 404, reason: 'no_route', code: 'ERR_NO_ROUTE' });
+  t.notOk('upstream_ms' in b);
+});
