@@ -112,6 +112,8 @@ t.test('X-Forwarded-For is appended; Proto and Host are set', async (t) => {
   t.notOk(none.has('x-forwarded-host'), 'no Host, no X-Forwarded-Host');
   const gone = asMap(policy.buildUpstreamHeaders([], { token: undefined, clientIp: undefined, proto: 'http' }));
   t.notOk(gone.has('x-forwarded-for'));
+  const empty = asMap(policy.buildUpstreamHeaders(['X-Forwarded-For', '10.0.0.1'], { token: undefined, clientIp: '', proto: 'http' }));
+  t.equal(empty.get('x-forwarded-for'), '10.0.0.1', "'' peer address is treated as unknown, no dangling comma");
 });
 
 t.test('Host: first one only; preserveHost false drops it', async (t) => {

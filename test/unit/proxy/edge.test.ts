@@ -1,0 +1,125 @@
+import { request } from 'node:http';
+import t, { type Test } from 'tap';
+import type { UpstreamConfig } from '../../../src/config/schema.js';
+import type { Allow } from '../../../src/policy/decision.js';
+import { createForwarder, type ForwardOutcome } from '../../../src/proxy/forward.js';
+import { createHeaderPolicy } from '../../../src/proxy/headers.js';
+import { createServer } from 'node:http';
+import { listen } from '../../helpers/listen.js';
+import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
+
+function cfg(url: string, over: Partial<UpstreamConfig> = {}): UpstreamConfig {
+  return { url, timeoutMs: 5000, connectTimeoutMs: 1000, connections: 4, keepAliveTimeoutMs: 4000, ...over };
+}
+const allow = (path: string): Allow => ({ allow: true, route: path, path, query: '', token: undefined, paramNames: [], paramValues: [] });
+
+async function startProxy(t: Test, c: UpstreamConfig, a: Allow): Promise<{ port: number; outcome: () => Promise<ForwardOutcome> }> {
+  const forwarder = createForwarder(c);
+  const policy = createHeaderPolicy({});
+  const outcomes: ForwardOutcome[] = [];
+  const waiters: Array<(o: ForwardOutcome) => void> = [];
+  const server = createServer((req, res) => {
+    void forwarder.forward(req, res, a, policy.build(req.rawHeaders, { token: undefined, clientIp: req.socket.remoteAddress, proto: 'http' })).then((o) => {
+      const w = waiters.shift();
+      if (w) w(o);
+      else outcomes.push(o);
+    });
+  });
+  const l = await listen(server);
+  t.teardown(async () => {
+    await l.close();
+    await forwarder.close();
+  });
+  return { port: l.port, outcome: () => (outcomes.length > 0 ? Promise.resolve(outcomes.shift()!) : new Promise((r) => waiters.push(r))) };
+}
+
+let upstream: TestUpstream;
+t.before(async () => {
+  upstream = await startUpstream();
+});
+t.teardown(() => upstream.close());
+
+function uploadAndAnswerEarly(port: number, bytes: number): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/up', agent: false, headers: { 'content-length': String(bytes) } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', (e) => resolve({ error: String(e) }));
+    });
+    req.on('error', (e) => resolve({ error: String(e) }));
+    const chunk = Buffer.alloc(64 * 1024);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+t.test('upstream answers early (413) without reading a large upload: the answer is relayed', async (t) => {
+  upstream.handle = (_req, res) => {
+    res.writeHead(413, { 'content-type': 'text/plain' });
+    res.end('too big');
+  };
+  const p = await startProxy(t, cfg(upstream.url), allow('/up'));
+  const result = await uploadAndAnswerEarly(p.port, 20 * 1024 * 1024);
+  const outcome = await p.outcome();
+  t.same(result, { status: 413, body: 'too big' });
+  t.equal(outcome.status, 413);
+  t.equal(outcome.error, undefined);
+});
+
+t.test('upstream answers early and closes (RST): 413 if it arrived, else 502, never 500', async (t) => {
+  // The kernel may discard the 413 when the upstream closes with unread
+  // input (TCP RST); then all we saw was a broken pipe.
+  upstream.handle = (_req, res) => {
+    res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+    res.end('too big');
+  };
+  const p = await startProxy(t, cfg(upstream.url), allow('/up'));
+  const result = await uploadAndAnswerEarly(p.port, 20 * 1024 * 1024);
+  const outcome = await p.outcome();
+  t.comment(JSON.stringify(result), JSON.stringify(outcome));
+  t.ok(outcome.status === 413 || outcome.status === 502, `status ${outcome.status}`);
+  if ('status' in result) t.equal(result.status, outcome.status);
+});
+
+t.test('HEAD is forwarded and answered without a body', async (t) => {
+  upstream.handle = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' });
+    res.end();
+  };
+  const p = await startProxy(t, cfg(upstream.url), allow('/h'));
+  const got = upstream.nextRequest();
+  const res = await fetch(`http://127.0.0.1:${p.port}/h`, { method: 'HEAD' });
+  const rec = await got;
+  t.equal(rec.method, 'HEAD');
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('content-length'), '11');
+  t.equal(await res.text(), '');
+  t.equal((await p.outcome()).status, 200);
+});
+
+t.test('client abort mid-upload closes the upstream request', async (t) => {
+  upstream.handle = () => undefined;
+  const p = await startProxy(t, cfg(upstream.url), allow('/up2'));
+  const got = upstream.nextRequest();
+  const req = request({ host: '127.0.0.1', port: p.port, method: 'PUT', path: '/up2', agent: false, headers: { 'content-length': '1000000' } });
+  req.on('error', () => undefined);
+  req.write(Buffer.alloc(1000));
+  const rec = await got;
+  req.destroy();
+  await rec.closed;
+  t.ok(rec.closedEarly);
+  const o = await p.outcome();
+  t.equal(o.error, 'ERR_CLIENT_ABORTED');
+  t.equal(o.status, 499);
+});
