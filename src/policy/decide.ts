@@ -88,7 +88,8 @@ function buildRoutePolicy(key: string, template: string, methods: readonly strin
     allow: false,
     status: 401,
     reason: 'missing_token',
-    error: 'invalid_request',
+    // Not invalid_request: nothing about the request is malformed; it simply carries no credentials (RFC 6750 §3.1).
+    error: 'missing_token',
     description: 'a bearer token is required',
     code: 'ERR_AUTH_TOKEN_MISSING',
     route: template,

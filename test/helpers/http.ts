@@ -1,0 +1,51 @@
+/**
+ * A minimal HTTP client over node:http that sends the path exactly as given
+ * (fetch would normalize it) and collects the whole response.
+ */
+import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface SendOptions {
+  readonly method?: string;
+  readonly headers?: OutgoingHttpHeaders | readonly string[];
+  readonly body?: string | Buffer | Readable;
+  readonly signal?: AbortSignal;
+}
+
+export function send(base: string, path: string, opts: SendOptions = {}): Promise<Reply> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: opts.method ?? 'GET',
+        path,
+        headers: opts.headers as OutgoingHttpHeaders,
+        agent: false,
+        signal: opts.signal,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    const body = opts.body;
+    if (body === undefined) req.end();
+    else if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+    else body.pipe(req);
+  });
+}
