@@ -76,6 +76,12 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
  * so a cooldown of 0 (tests, or a careless config) cannot spin on a dead endpoint.
  */
 const MIN_RETRY_MS = 1_000;
+/**
+ * Keys imported per set. Real sets hold 1–10 keys; importing one costs ~0.1 ms of
+ * blocking CPU (createPublicKey + PEM export + fast-jwt's key check), so a hostile 1 MiB
+ * set of ~2000 RSA keys would stall the event loop. Keys beyond this are skipped and reported.
+ */
+const MAX_KEYS = 64;
 
 type ImportResult = { readonly ok: true; readonly key: JwksKey } | { readonly ok: false; readonly reason: string };
 
@@ -247,7 +253,11 @@ export function createJwksStore(
       throw new JwksRejected('not a JWK Set (no "keys" array)');
     }
     const next = new Map<string, JwksKey>();
-    for (const raw of (doc as { keys: unknown[] }).keys) {
+    const rawKeys = (doc as { keys: unknown[] }).keys;
+    if (rawKeys.length > MAX_KEYS) {
+      hooks?.onKeySkipped?.(issuer.issuer, undefined, `${rawKeys.length - MAX_KEYS} keys beyond the first ${MAX_KEYS} ignored`);
+    }
+    for (const raw of rawKeys.slice(0, MAX_KEYS)) {
       const r = importJwk(raw, issuer, allowed, options?.createVerifier, byKid);
       const kid = typeof raw === 'object' && raw !== null ? (raw as { kid?: unknown }).kid : undefined;
       if (!r.ok) {

@@ -10,6 +10,18 @@
  * fast-jwt runs on its synchronous path: each key's verifier is created once at key
  * import with the key as a PEM string (a key *function* would make every call async),
  * so a token with a known kid is verified without a single await.
+ *
+ * Decisions worth knowing:
+ * - A token without `kid` is accepted only when the issuer's set holds exactly one key
+ *   that can verify its alg; with several we refuse rather than try each (trying keys
+ *   in turn multiplies the work an attacker can cause and blurs which key signed).
+ * - `typ` is not enforced: RFC 9068 asks for `at+jwt`, but major IdPs send `JWT` or
+ *   nothing; exact `iss` + `aud` are what keep ID tokens and foreign JWTs out.
+ * - Verified-token cache: an entry is served only if its token is identical (full string
+ *   compare), `Date.now() < exp` (not exp + skew: the skew window re-verifies), and its
+ *   key record is not `revoked` (set by a JWKS refresh that dropped or replaced the key).
+ *   Tokens valid only thanks to skew on nbf/iat are not cached. All O(1) on a hit.
+ * - Errors: each fast-jwt error is mapped once, by `code`, in FAST_JWT_CODES.
  */
 import { createVerifier } from 'fast-jwt';
 import { LRUCache } from 'lru-cache';

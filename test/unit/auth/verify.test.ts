@@ -338,24 +338,52 @@ t.test('never-loaded issuer with an unreachable JWKS: keys unavailable (503), no
 
 t.test('hostile or broken JWKS responses are rejected without crashing', async (t) => {
   const modes = [
-    { kind: 'garbage', body: 'not json at all' },
-    { kind: 'garbage', body: '{"keys": "nope"}' },
-    { kind: 'garbage', body: '[]' },
-    { kind: 'garbage', body: '{"keys": []}' },
-    { kind: 'oversized', bytes: 200 * 1024, declareLength: true },
-    { kind: 'oversized', bytes: 200 * 1024, declareLength: false },
-    { kind: 'close' },
-    { kind: 'status', status: 302 },
+    [{ kind: 'garbage', body: 'not json at all' }, 'rejected'],
+    [{ kind: 'garbage', body: '{"keys": "nope"}' }, 'rejected'],
+    [{ kind: 'garbage', body: '[]' }, 'rejected'],
+    [{ kind: 'garbage', body: '{"keys": []}' }, 'rejected'],
+    [{ kind: 'garbage', body: `{"keys": [${JSON.stringify(jwkOf(rsa, { use: 'enc' }))}]}` }, 'rejected'],
+    [{ kind: 'oversized', bytes: 200 * 1024, declareLength: true }, 'rejected'],
+    [{ kind: 'oversized', bytes: 200 * 1024, declareLength: false }, 'rejected'],
+    [{ kind: 'close' }, 'failure'],
+    [{ kind: 'reset' }, 'failure'],
+    [{ kind: 'status', status: 302 }, 'failure'],
+    [{ kind: 'status', status: 404 }, 'failure'],
   ] as const;
-  for (const mode of modes) {
+  for (const [mode, outcome] of modes) {
     const { v, server, events } = await setup(t, [rsa], {}, { start: false });
     server.setMode(mode);
     await v.start();
     t.notOk(v.ready(), `${JSON.stringify(mode).slice(0, 60)}: not loaded`);
-    t.ok(events.length === 1 && !events[0]!.startsWith('success'), events.join());
+    const fetches = events.filter((e) => !e.startsWith('skipped:'));
+    t.ok(fetches.length === 1 && fetches[0]!.startsWith(`${outcome}:`), events.join());
     const r = await v.verify(signToken(rsa, good()));
     t.ok(!r.ok && r.error instanceof KeysUnavailableError);
   }
+});
+
+t.test('background refresh at max_age picks up new keys and drops removed ones, without a request', async (t) => {
+  const { v, server } = await setup(t, [rsa], { jwks: { maxAgeS: 0.3, cooldownS: 60 } });
+  const oldToken = signToken(rsa, good());
+  t.ok(sync(t, v.verify(oldToken)).ok);
+  server.setJwks(jwksOf(p256));
+  const before = server.requests;
+  await sleep(500);
+  t.ok(server.requests > before, 'refreshed in the background');
+  t.ok(sync(t, v.verify(signToken(p256, good()))).ok, 'new key usable synchronously, despite the 60 s cooldown');
+  const r = sync(t, v.verify(oldToken));
+  t.equal(r.ok ? 'ok' : r.error.code, 'ERR_AUTH_TOKEN_KEY_UNKNOWN', 'removed key: cached token refused');
+});
+
+t.test('a request during the initial fetch joins it', async (t) => {
+  const { v, server } = await setup(t, [rsa], {}, { start: false });
+  server.setDelay(100);
+  const starting = v.start();
+  const r = v.verify(signToken(rsa, good()));
+  t.ok(r instanceof Promise);
+  t.ok((await r).ok);
+  await starting;
+  t.equal(server.requests, 1, 'one fetch for both');
 });
 
 t.test('a JWKS endpoint that hangs is cut off by timeoutMs', async (t) => {
@@ -384,14 +412,24 @@ t.test('key hygiene: enc, oct, private, unsupported, broken and weak keys are sk
       jwkOf(rsa),
       jwkOf(rsa, { kid: 'rsa-1', n: undefined }),
       jwkOf(p256, { alg: undefined }),
+      jwkOf(rsaB, { kid: 'rsa-1' }),
     ],
   });
   t.equal(v.issuerStates()[0]?.keyCount, 2, 'rsa-1 and ec-1 loaded');
-  const skipped = events.filter((e) => e.startsWith('skipped:')).map((e) => e.split(':')[1]);
-  t.same(skipped, ['enc-1', 'oct-1', 'priv-1', 'broken-1', 'alg-mismatch', 'ops', 'k1', 'weak', '', 'rsa-1']);
+  const skipped = events.filter((e) => e.startsWith('skipped:')).map((e) => e.split(':').slice(1, 3).join(':'));
+  t.same(skipped.map((e) => e.split(':')[0]), ['enc-1', 'oct-1', 'priv-1', 'broken-1', 'alg-mismatch', 'ops', 'k1', 'weak', '', 'rsa-1', 'rsa-1']);
+  t.equal(skipped.at(-1), 'rsa-1:duplicate kid', 'first key under a kid wins');
   t.ok(sync(t, v.verify(signToken(rsa, good()))).ok);
   t.ok(sync(t, v.verify(signToken(p256, good()))).ok, 'EC key without alg: ES256 from its curve');
   await expectCode(t, v, signToken(rsa, good(), { kid: 'enc-1' }), 'ERR_AUTH_TOKEN_KEY_UNKNOWN', 'enc key never verifies');
+});
+
+t.test('a set with absurdly many keys imports only the first MAX_KEYS', async (t) => {
+  const many = Array.from({ length: 500 }, (_, i) => jwkOf(p256, { kid: `k${i}` }));
+  const { v, events } = await setup(t, { keys: many }, { jwks: { maxBytes: 1 << 20 } });
+  t.equal(v.issuerStates()[0]?.keyCount, 64);
+  t.ok(events.some((e) => e.includes('436 keys beyond the first 64 ignored')));
+  t.ok(sync(t, v.verify(signToken(p256, good(), { kid: 'k0' }))).ok);
 });
 
 t.test('a JWK alg narrows what the key verifies', async (t) => {
