@@ -137,8 +137,11 @@ function pctDecode(s: string): string {
  */
 const PHP_NAME_MANGLED = /[ .+[]/g;
 function looksLikeParam(candidate: string): boolean {
-  const n = candidate.trim().toLowerCase().replace(PHP_NAME_MANGLED, '_');
-  return n === PARAM || (n.startsWith(PARAM) && n.charCodeAt(PARAM.length) === 0x5f /* '_' from '[' */ && candidate.includes('['));
+  // C-string parsers stop at NUL: `access_token%00x` is `access_token` to them.
+  const nul = candidate.indexOf('\0');
+  const cut = nul === -1 ? candidate : candidate.slice(0, nul);
+  const n = cut.trim().toLowerCase().replace(PHP_NAME_MANGLED, '_');
+  return n === PARAM || (n.startsWith(PARAM) && n.charCodeAt(PARAM.length) === 0x5f /* '_' from '[' */ && cut.includes('['));
 }
 
 /** Does this parameter name denote `access_token` to some plausible upstream parser? */

@@ -79,6 +79,7 @@ t.test('access_token in the query, in any position and spelling', async (t) => {
     '?access_token[a]=1',
     '?access%2Etoken=1',
     '?access%5Btoken=1',
+    '?access_token%00junk=1',
   ];
   for (const q of yes) t.equal(hasAccessTokenQuery(q), true, q);
   const no = ['', '?', '?a=1', '?token=abc', '?access_tokens=1', '?xaccess_token=1', '?a=access_token', '?access-token=1', '?access_toke=1', '?access_tokenx=1', '?access_token_x=1', '?access%5Gtoken=1', '?q=%'];

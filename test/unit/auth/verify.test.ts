@@ -439,6 +439,44 @@ t.test('a JWK alg narrows what the key verifies', async (t) => {
   t.ok((await v2.verify(signRaw({ alg: 'PS256', kid: 'rsa-1' }, good(), rsa.privateKey))).ok, 'no JWK alg: any allowed RSA alg');
 });
 
+t.test('two issuers: keys are scoped to their issuer, readiness needs both', async (t) => {
+  const ISS2 = 'https://other-idp.example.com';
+  const a = await startJwksServer(jwksOf(rsa));
+  const b = await startJwksServer(jwksOf(p256));
+  b.setMode({ kind: 'status', status: 503 });
+  const v = createTokenVerifier(
+    testAuthConfig([
+      { issuer: ISS, jwksUri: a.jwksUri },
+      { issuer: ISS2, jwksUri: b.jwksUri, audiences: ['urn:other'] },
+    ]),
+  );
+  t.teardown(async () => {
+    await v.close();
+    await a.close();
+    await b.close();
+  });
+  await v.start();
+  t.notOk(v.ready(), 'second issuer not loaded');
+  t.ok(sync(t, v.verify(signToken(rsa, good()))).ok, 'first issuer serves regardless');
+  const cross = await v.verify(signToken(rsa, claims(ISS2, 'urn:other')));
+  t.ok(!cross.ok && cross.error instanceof KeysUnavailableError, 'issuer 2 token is never checked with issuer 1 keys');
+  b.setMode({ kind: 'ok' });
+  // Past issuer 2's failed-fetch cooldown? Not yet (10 s): force via a fresh verifier instead.
+  const v2 = createTokenVerifier(
+    testAuthConfig([
+      { issuer: ISS, jwksUri: a.jwksUri },
+      { issuer: ISS2, jwksUri: b.jwksUri, audiences: ['urn:other'] },
+    ]),
+  );
+  t.teardown(() => v2.close());
+  await v2.start();
+  t.ok(v2.ready());
+  await expectCode(t, v2, signToken(rsa, claims(ISS2, 'urn:other')), 'ERR_AUTH_TOKEN_KEY_UNKNOWN', "issuer 1's kid under issuer 2");
+  await expectCode(t, v2, signToken(p256, good()), 'ERR_AUTH_TOKEN_KEY_UNKNOWN', "issuer 2's kid under issuer 1");
+  t.ok(sync(t, v2.verify(signToken(p256, claims(ISS2, 'urn:other')))).ok);
+  await expectCode(t, v2, signToken(p256, claims(ISS2, AUD)), 'ERR_AUTH_TOKEN_AUDIENCE', 'audiences are per issuer too');
+});
+
 t.test('issuer allow-list applies per issuer', async (t) => {
   const { v } = await setup(t, [rsa, ed], {}, { issuer: { algorithms: ['RS256'] } });
   await expectCode(t, v, signToken(ed, good()), 'ERR_AUTH_TOKEN_ALG_NOT_ALLOWED', 'EdDSA not allowed for this issuer');
