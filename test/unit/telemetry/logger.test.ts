@@ -78,3 +78,18 @@ t.test('accessLog writes one line with exactly the access fields', async (t) => 
   t.match(b, { route: 'unmatched', status: 404, reason: 'no_route', code: 'ERR_NO_ROUTE' });
   t.notOk('upstream_ms' in b);
 });
+
+t.test('accessLog follows the logger level and shares its destination', async (t) => {
+  const out = capture();
+  const logger = createLogger({ destination: out.stream, level: 'warn' });
+  const line = { id: 'r', method: 'GET', route: '/a', status: 200, reason: 'allowed' as const, code: undefined, decision_us: 1, upstream_ms: 1, total_ms: 2 };
+  accessLog(logger, line);
+  t.equal(out.lines().length, 0, 'info lines off at warn');
+  logger.level = 'info';
+  accessLog(logger, line);
+  logger.info({ authorization: SECRET }, 'other');
+  const lines = out.lines();
+  t.equal(lines.length, 2);
+  t.match(JSON.parse(lines[0] ?? '{}'), { msg: 'request', service: 'scopegate', level: 'info' });
+  t.notMatch(lines[1] ?? '', /SECRET/, 'the general logger still redacts');
+});
