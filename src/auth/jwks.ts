@@ -115,7 +115,7 @@ function importJwk(
   issuer: IssuerConfig,
   allowed: ReadonlySet<Algorithm>,
   factory: KeyVerifierFactory | undefined,
-  previous: ReadonlyMap<string, JwksKey>,
+  previous: readonly JwksKey[],
 ): ImportResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'not a JSON object' };
   const jwk = raw as Record<string, unknown>;
@@ -152,8 +152,8 @@ function importJwk(
 
   // Same kid and same material as before: keep the record, so its verifiers and the
   // tokens cached against it survive an unchanged refresh.
-  const old = previous.get(kid ?? '');
-  if (old !== undefined && old.pem === pem && sameAlgs(old.algorithms, algs)) return { ok: true, key: old };
+  const old = previous.find((k) => k.kid === kid && k.pem === pem && sameAlgs(k.algorithms, algs));
+  if (old !== undefined) return { ok: true, key: old };
 
   const verifiers = new Map<Algorithm, KeyVerifyFn>();
   if (factory !== undefined) {
@@ -197,7 +197,8 @@ export function createJwksStore(
   const agent = new Agent({ connect: { timeout: jwks.timeoutMs } });
   const closer = new AbortController();
 
-  let byKid = new Map<string, JwksKey>(); // kid-less keys are stored under ''
+  let byKid = new Map<string, JwksKey>();
+  /** Every current key, kid-less ones included (they are reachable only via soleKeyFor). */
   let all: readonly JwksKey[] = [];
   let loadedEver = false;
   let lastSuccessAt: number | undefined;
@@ -253,34 +254,37 @@ export function createJwksStore(
       throw new JwksRejected('not a JWK Set (no "keys" array)');
     }
     const next = new Map<string, JwksKey>();
+    const nextAll: JwksKey[] = [];
     const rawKeys = (doc as { keys: unknown[] }).keys;
     if (rawKeys.length > MAX_KEYS) {
       hooks?.onKeySkipped?.(issuer.issuer, undefined, `${rawKeys.length - MAX_KEYS} keys beyond the first ${MAX_KEYS} ignored`);
     }
     for (const raw of rawKeys.slice(0, MAX_KEYS)) {
-      const r = importJwk(raw, issuer, allowed, options?.createVerifier, byKid);
+      const r = importJwk(raw, issuer, allowed, options?.createVerifier, all);
       const kid = typeof raw === 'object' && raw !== null ? (raw as { kid?: unknown }).kid : undefined;
       if (!r.ok) {
         hooks?.onKeySkipped?.(issuer.issuer, typeof kid === 'string' ? kid : undefined, r.reason);
         continue;
       }
-      const slot = r.key.kid ?? '';
-      if (next.has(slot)) {
-        // Two keys under one kid cannot be told apart by a token: keep the first.
-        hooks?.onKeySkipped?.(issuer.issuer, r.key.kid, 'duplicate kid');
-        continue;
+      if (r.key.kid !== undefined) {
+        if (next.has(r.key.kid)) {
+          // Two keys under one kid cannot be told apart by a token: keep the first.
+          hooks?.onKeySkipped?.(issuer.issuer, r.key.kid, 'duplicate kid');
+          continue;
+        }
+        next.set(r.key.kid, r.key);
       }
-      next.set(slot, r.key);
+      if (!nextAll.includes(r.key)) nextAll.push(r.key);
     }
-    if (next.size === 0) {
+    if (nextAll.length === 0) {
       // A set with no usable key is more likely a broken deploy than a revocation of
       // everything: keep serving what we had (stale-on-error), report it.
       throw new JwksRejected('no usable keys');
     }
-    for (const [slot, old] of byKid) if (next.get(slot) !== old) old.revoked = true;
+    for (const old of all) if (!nextAll.includes(old)) old.revoked = true;
     byKid = next;
-    all = [...next.values()];
-    return next.size;
+    all = nextAll;
+    return nextAll.length;
   }
 
   function fetchShared(): Promise<void> {
@@ -309,7 +313,7 @@ export function createJwksStore(
   return {
     issuer: issuer.issuer,
     loaded: () => loadedEver,
-    getKey: (kid) => (kid === '' ? undefined : byKid.get(kid)),
+    getKey: (kid) => byKid.get(kid),
     soleKeyFor(alg) {
       let found: JwksKey | undefined;
       for (const k of all) {

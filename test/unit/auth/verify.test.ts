@@ -200,6 +200,15 @@ t.test('kid-less tokens: allowed only when exactly one key fits the alg', async 
   t.ok(sync(t, v.verify(signToken(rsa, good(), { kid: undefined }))).ok, 'one RSA key: ok');
   const { v: v2 } = await setup(t, [rsa, rsaB]);
   await expectCode(t, v2, signToken(rsa, good(), { kid: undefined }), 'ERR_AUTH_TOKEN_KEY_UNKNOWN', 'two RSA keys: ambiguous');
+  // JWKs without kid: one is usable by kid-less tokens; two are ambiguous, not "first wins".
+  const { v: v3 } = await setup(t, { keys: [jwkOf(rsa, { kid: undefined }), jwkOf(p256, { kid: undefined })] });
+  t.equal(v3.issuerStates()[0]?.keyCount, 2);
+  t.ok(sync(t, v3.verify(signToken(p256, good(), { kid: undefined }))).ok, 'kid-less EC key');
+  await expectCode(t, v3, signToken(rsa, good(), { kid: 'rsa-1' }), 'ERR_AUTH_TOKEN_KEY_UNKNOWN', 'a kid never matches a kid-less key');
+  const { v: v4, events } = await setup(t, { keys: [jwkOf(rsa, { kid: undefined }), jwkOf(rsaB, { kid: undefined })] });
+  t.equal(v4.issuerStates()[0]?.keyCount, 2, 'both kid-less keys kept');
+  t.notOk(events.some((e) => e.includes('duplicate')));
+  await expectCode(t, v4, signToken(rsaB, good(), { kid: undefined }), 'ERR_AUTH_TOKEN_KEY_UNKNOWN', 'two kid-less RSA keys: ambiguous');
 });
 
 t.test('verified-token cache: hits are synchronous, skip verification, and are keyed by the whole token', async (t) => {
