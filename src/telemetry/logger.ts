@@ -129,7 +129,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     destination,
   );
-  accessLoggers.set(logger, pino(common, destination));
+  // Fixed at info: accessLog() gates on the main logger's (mutable) level.
+  accessLoggers.set(logger, pino({ ...common, level: 'info' }, destination));
   return logger;
 }
 
