@@ -119,6 +119,11 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
   });
 
   function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, headers: string[]): Promise<ForwardOutcome> {
+    // The client may have left while decide() awaited a key fetch: its 'close'
+    // already fired, so nothing below would notice. Never start that request.
+    if (res.destroyed || req.socket?.destroyed === true) {
+      return Promise.resolve({ status: CLIENT_CLOSED_STATUS, upstreamMs: 0, error: 'ERR_CLIENT_ABORTED', cause: 'ERR_CLIENT_ABORTED' });
+    }
     return new Promise<ForwardOutcome>((resolve) => {
       const start = performance.now();
       let controller: Dispatcher.DispatchController | undefined;
@@ -138,7 +143,14 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
       function onClientClose(): void {
         if (res.writableFinished) return;
         clientGone = true;
-        controller?.abort(new ClientAbortedError('client closed the connection'));
+        if (controller !== undefined) {
+          controller.abort(new ClientAbortedError('client closed the connection'));
+          return;
+        }
+        // Still queued in the pool: undici offers no way to dequeue, so
+        // onRequestStart aborts it when a connection frees up. The outcome is
+        // settled now so logs and metrics do not wait for that.
+        settle({ status: CLIENT_CLOSED_STATUS, upstreamMs: performance.now() - start, error: 'ERR_CLIENT_ABORTED', cause: 'ERR_CLIENT_ABORTED' });
       }
       res.on('close', onClientClose);
 

@@ -48,6 +48,7 @@ const HOP_BY_HOP = [
   'upgrade',
   'proxy-authorization',
   'proxy-authenticate',
+  'http2-settings', // RFC 9113 §3.2.1: connection-specific, meaningless once Upgrade is gone
 ] as const;
 
 /** Headers an upstream may honour to run a different method than the one authorized. */

@@ -123,3 +123,56 @@ t.test('client abort mid-upload closes the upstream request', async (t) => {
   t.equal(o.error, 'ERR_CLIENT_ABORTED');
   t.equal(o.status, 499);
 });
+
+t.test('a client gone before forward() starts never reaches the upstream', async (t) => {
+  upstream.handle = (_req, res) => {
+    res.end('x');
+  };
+  const forwarder = createForwarder(cfg(upstream.url));
+  const outcomeP = new Promise<ForwardOutcome>((resolve) => {
+    const server = createServer((req, res) => {
+      // stand-in for decide() awaiting a JWKS fetch while the client leaves
+      res.on('close', () => {
+        void forwarder.forward(req, res, allow('/late'), []).then(resolve);
+      });
+    });
+    void listen(server).then((l) => {
+      t.teardown(l.close);
+      const req = request({ host: '127.0.0.1', port: l.port, path: '/late', agent: false });
+      req.on('error', () => undefined);
+      req.end();
+      setTimeout(() => req.destroy(), 50);
+    });
+  });
+  t.teardown(() => forwarder.close());
+  const before = upstream.count;
+  const o = await outcomeP;
+  t.equal(o.error, 'ERR_CLIENT_ABORTED');
+  t.equal(o.status, 499);
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(upstream.count, before, 'upstream never saw it');
+});
+
+t.test('a request queued in the pool is dropped when its client leaves', async (t) => {
+  const held: Array<() => void> = [];
+  upstream.handle = (_req, res) => {
+    held.push(() => res.end('done'));
+  };
+  const p = await startProxy(t, cfg(upstream.url, { connections: 1 }), allow('/q'));
+  const before = upstream.count;
+  const first = fetch(`http://127.0.0.1:${p.port}/q`).then((r) => r.text());
+  await upstream.nextRequest(before);
+  // second request waits for the single upstream connection
+  const req = request({ host: '127.0.0.1', port: p.port, path: '/q', agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  await new Promise((r) => setTimeout(r, 100));
+  req.destroy();
+  const second = await p.outcome();
+  t.equal(second.error, 'ERR_CLIENT_ABORTED');
+  held.shift()?.();
+  t.equal(await first, 'done');
+  await p.outcome();
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(upstream.count, before + 1, 'the abandoned request was never sent upstream');
+});
