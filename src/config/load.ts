@@ -24,6 +24,7 @@ import {
   type Algorithm,
   type AuthConfig,
   type Config,
+  type EnforcementMode,
   type HttpMethod,
   type IdentityHeaders,
   type IssuerConfig,
@@ -454,11 +455,12 @@ const readHeaderName: Reader<string> = (node, path, r) => {
 
 // ───────────────────────────── routes ─────────────────────────────
 
-const REQUIREMENT_HELP = 'a scope string, { auth: token }, { auth: none }, { any_of: [scopes] } or { all_of: [scopes] }';
+const REQUIREMENT_HELP = 'a scope string, { scope: s }, { auth: token }, { auth: none }, { any_of: [scopes] } or { all_of: [scopes] } (a mapping may add mode: enforce | shadow)';
 
 /** What a route's value contributes to its RouteConfig. A new route option adds a field here and one ROUTE_KEYS entry. */
 interface RouteDraft {
   requirement?: Requirement;
+  mode?: EnforcementMode;
 }
 
 interface RouteKeySpec {
@@ -473,6 +475,20 @@ const scopeList = (kind: 'any_of' | 'all_of'): Reader<RouteDraft> => (node, path
 };
 
 const ROUTE_KEYS: Readonly<Record<string, RouteKeySpec>> = {
+  // `{ scope: x }` is the bare-string form written as a mapping, so a one-scope route can carry options like `mode`.
+  scope: {
+    group: 'requirement',
+    read: (node, path, r) => {
+      const scope = readScope(node, path, r);
+      return scope === undefined ? undefined : { requirement: { kind: 'all_of', scopes: [scope] } };
+    },
+  },
+  mode: {
+    read: (node, path, r) => {
+      const mode = oneOf(['enforce', 'shadow'] as const)(node, path, r);
+      return mode === undefined ? undefined : { mode };
+    },
+  },
   auth: {
     group: 'requirement',
     read: (node, path, r) => {
@@ -512,7 +528,7 @@ const readRouteValue: Reader<RouteDraft> = (node, path, r) => {
     if (spec.group !== undefined) {
       const earlier = groupKey.get(spec.group);
       if (earlier !== undefined) {
-        r.error(keyNode, keyPath, `cannot be combined with ${earlier}: a route has exactly one of auth, any_of, all_of`);
+        r.error(keyNode, keyPath, `cannot be combined with ${earlier}: a route has exactly one of scope, auth, any_of, all_of`);
         ok = false;
         continue;
       }
@@ -585,7 +601,7 @@ function readRoutes(node: YNode, path: string, r: Reporter, file: string): Route
       ok = false;
       continue;
     }
-    routes.push({ key, ...parsed, requirement: draft.requirement, position: { file, ...r.position(keyNode) } });
+    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, position: { file, ...r.position(keyNode) } });
     keyNodes.push(keyNode);
   }
   const defs: Array<RouteDefinition<number>> = routes.map((rt, i) => ({ template: rt.path, methods: rt.methods, data: i }));
@@ -673,6 +689,7 @@ const TOP_FIELDS = {
   auth: { read: mapping(AUTH_FIELDS), required: true },
   identity_headers: { read: mapping(IDENTITY_FIELDS) },
   unmatched: { read: oneOf(['deny'] as const) },
+  mode: { read: oneOf(['enforce', 'shadow'] as const) },
   limits: { read: mapping(LIMIT_FIELDS) },
   routes: { read: () => undefined, required: true },
 } satisfies Record<string, Field<unknown>>;
@@ -806,6 +823,7 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
     auth,
     identityHeaders,
     unmatched: 'deny',
+    mode: top.mode ?? D.mode,
     limits,
     routes: routes ?? [],
   };

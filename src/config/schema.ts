@@ -113,6 +113,15 @@ export interface SourcePosition {
   readonly col: number;
 }
 
+/**
+ * enforce: a deny is answered and never forwarded.
+ * shadow (report-only): a policy deny is logged as `would_deny`, counted as
+ * outcome="shadow_deny", and the request is forwarded anyway — without identity
+ * headers unless the token verified. Requests whose path or framing is ambiguous
+ * (400) are refused in every mode: there is no single request to forward.
+ */
+export type EnforcementMode = 'enforce' | 'shadow';
+
 export interface RouteConfig {
   /** The key exactly as written, e.g. `GET,POST /reports/:id`. */
   readonly key: string;
@@ -122,6 +131,8 @@ export interface RouteConfig {
   /** The path template, canonicalized, e.g. `/reports/:id`. */
   readonly path: string;
   readonly requirement: Requirement;
+  /** Per-route override of Config.mode; undefined inherits it. */
+  readonly mode: EnforcementMode | undefined;
   readonly position: SourcePosition;
 }
 
@@ -137,6 +148,8 @@ export interface Config {
   readonly identityHeaders: IdentityHeaders;
   /** Only `deny` exists: an unmapped request is never forwarded. */
   readonly unmatched: 'deny';
+  /** Global enforcement mode; routes may override it. Default enforce. */
+  readonly mode: EnforcementMode;
   readonly limits: ServerLimits;
   /** In file order. */
   readonly routes: readonly RouteConfig[];
@@ -193,6 +206,8 @@ export const DEFAULTS = {
   identityHeaders: {} as IdentityHeaders,
   // The only value: an unmapped request is answered 404/405 here and never forwarded (fail closed).
   unmatched: 'deny' as const,
+  // Fail closed unless the operator opts into report-only rollout.
+  mode: 'enforce' as const,
   limits: {
     // bytes. Node's default maxHeaderSize is 16 KiB; JWTs make headers larger than usual.
     maxHeaderBytes: 16_384,

@@ -8,13 +8,13 @@
  * the proxy forwards. Nothing here awaits unless the verifier needs a JWKS fetch.
  */
 import { hasAccessTokenQuery, extractBearer } from '../auth/bearer.js';
-import type { TokenVerifier, VerifyResult } from '../auth/types.js';
+import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import { PathError, KeysUnavailableError } from '../errors.js';
 import { compileRouter } from '../routes/compile.js';
 import { canonicalizeTarget, type PathLimits } from '../routes/normalize.js';
 import type { Matcher, RouteDefinition } from '../routes/types.js';
-import type { Allow, Decision, Deny } from './decision.js';
+import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
 import { compileRequirement, type CompiledRequirement } from './scopes.js';
 
 export interface Decider {
@@ -33,12 +33,16 @@ export interface RoutePolicy {
   readonly template: string;
   readonly methods: readonly string[];
   readonly requirement: CompiledRequirement;
+  /** Policy denials on this route are forwarded and reported instead of answered (route mode, else global mode). */
+  readonly shadow: boolean;
   readonly missingToken: Deny;
   readonly insufficientScope: Deny;
 }
 
 /** Seconds a client should wait before retrying when keys cannot be fetched (one JWKS cooldown is typical). */
 const KEYS_UNAVAILABLE_RETRY_AFTER_S = 10;
+
+const EMPTY: readonly string[] = Object.freeze([]);
 
 const NO_ROUTE: Deny = Object.freeze({
   allow: false,
@@ -83,7 +87,7 @@ function pathDeny(error: PathError): Deny {
   };
 }
 
-function buildRoutePolicy(key: string, template: string, methods: readonly string[], requirement: CompiledRequirement): RoutePolicy {
+function buildRoutePolicy(key: string, template: string, methods: readonly string[], requirement: CompiledRequirement, shadow: boolean): RoutePolicy {
   const missingToken: Deny = Object.freeze({
     allow: false,
     status: 401,
@@ -109,7 +113,7 @@ function buildRoutePolicy(key: string, template: string, methods: readonly strin
     requiredScopes: requirement.scopes,
     challenge: Object.freeze({ error: 'insufficient_scope' as const }),
   });
-  return Object.freeze({ key, template, methods, requirement, missingToken, insufficientScope });
+  return Object.freeze({ key, template, methods, requirement, shadow, missingToken, insufficientScope });
 }
 
 /** More than one Host header makes the request's target ambiguous (RFC 9112 §3.2: 400). */
@@ -136,7 +140,8 @@ export function compilePolicies(config: Config): CompiledPolicies {
   const policies: RoutePolicy[] = [];
   const definitions: RouteDefinition<RoutePolicy>[] = [];
   for (const route of config.routes) {
-    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching));
+    const shadow = (route.mode ?? config.mode) === 'shadow';
+    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching), shadow);
     policies.push(policy);
     definitions.push({ template: route.path, methods: route.methods, data: policy });
   }
@@ -150,67 +155,89 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     maxSegments: config.limits.maxPathSegments,
   };
 
+  const globalShadow = config.mode === 'shadow';
+
+  /** Shadow mode: forward what enforce mode would deny, carrying the deny for logs and metrics. */
+  function shadowAllow(deny: Deny, route: string, path: string, query: string, token: VerifiedToken | undefined, names: readonly string[], values: readonly string[]): Allow {
+    return { allow: true, route, path, query, token, paramNames: names, paramValues: values, wouldDeny: deny };
+  }
+
   function afterVerify(result: VerifyResult, policy: RoutePolicy, path: string, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision {
+    let deny: Deny;
     if (!result.ok) {
       const error = result.error;
-      if (error instanceof KeysUnavailableError) {
-        return {
-          allow: false,
-          status: 503,
-          reason: 'keys_unavailable',
-          error: 'temporarily_unavailable',
-          description: 'the token cannot be checked now: signing keys are unavailable',
-          code: error.code,
-          route: policy.template,
-          retryAfterS: KEYS_UNAVAILABLE_RETRY_AFTER_S,
-        };
-      }
-      return {
-        allow: false,
-        status: 401,
-        reason: 'invalid_token',
-        error: 'invalid_token',
-        description: error.message,
-        code: error.code,
-        route: policy.template,
-        challenge: { error: 'invalid_token' },
-      };
+      deny =
+        error instanceof KeysUnavailableError
+          ? {
+              allow: false,
+              status: 503,
+              reason: 'keys_unavailable',
+              error: 'temporarily_unavailable',
+              description: 'the token cannot be checked now: signing keys are unavailable',
+              code: error.code,
+              route: policy.template,
+              retryAfterS: KEYS_UNAVAILABLE_RETRY_AFTER_S,
+            }
+          : {
+              allow: false,
+              status: 401,
+              reason: 'invalid_token',
+              error: 'invalid_token',
+              description: error.message,
+              code: error.code,
+              route: policy.template,
+              challenge: { error: 'invalid_token' },
+            };
+      // An unverified token never becomes identity: forward it without one.
+      return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, paramNames, paramValues) : deny;
     }
-    if (!policy.requirement.satisfiedBy(result.token.scopeSet)) return policy.insufficientScope;
+    if (!policy.requirement.satisfiedBy(result.token.scopeSet)) {
+      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : policy.insufficientScope;
+    }
     return { allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues };
   }
 
   function decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision> {
+    // Ambiguous requests (400 for the path or the Host) are refused in every mode: there is no one request to forward.
     const canonical = canonicalizeTarget(target, limits);
     if (canonical instanceof PathError) return pathDeny(canonical);
     const { path, query } = canonical;
-    if (query.length > 1 && hasAccessTokenQuery(query)) return QUERY_TOKEN;
     if (hasDuplicateHost(rawHeaders)) return DUPLICATE_HOST;
 
     const match = matcher.match(method, path);
-    if (match.kind === 'no_route') return NO_ROUTE;
-    if (match.kind === 'method_not_allowed') {
-      return {
-        allow: false,
-        status: 405,
-        reason: 'method_not_allowed',
-        error: 'method_not_allowed',
-        description: `${method} is not allowed on this route`,
-        code: 'ERR_ROUTE_METHOD_NOT_ALLOWED',
-        route: match.template,
-        allowMethods: match.allow,
-      };
+    if (match.kind !== 'found') {
+      const deny: Deny =
+        match.kind === 'no_route'
+          ? NO_ROUTE
+          : {
+              allow: false,
+              status: 405,
+              reason: 'method_not_allowed',
+              error: 'method_not_allowed',
+              description: `${method} is not allowed on this route`,
+              code: 'ERR_ROUTE_METHOD_NOT_ALLOWED',
+              route: match.template,
+              allowMethods: match.allow,
+            };
+      return globalShadow ? shadowAllow(deny, UNMATCHED_ROUTE, path, query, undefined, EMPTY, EMPTY) : deny;
     }
     const policy = match.data;
+    const names = match.paramNames;
+    const values = match.paramValues;
+    if (query.length > 1 && hasAccessTokenQuery(query)) {
+      const deny: Deny = { ...QUERY_TOKEN, route: policy.template };
+      return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, names, values) : deny;
+    }
     if (!policy.requirement.needsToken) {
-      return { allow: true, route: policy.template, path, query, token: undefined, paramNames: match.paramNames, paramValues: match.paramValues };
+      return { allow: true, route: policy.template, path, query, token: undefined, paramNames: names, paramValues: values };
     }
 
     const bearer = extractBearer(rawHeaders);
     switch (bearer.kind) {
       case 'missing':
-        return policy.missingToken;
+        return policy.shadow ? shadowAllow(policy.missingToken, policy.template, path, query, undefined, names, values) : policy.missingToken;
       case 'bad_request':
+        // Two Authorization headers: ambiguous, refused in every mode.
         return {
           allow: false,
           status: 400,
@@ -221,8 +248,8 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
           route: policy.template,
           challenge: { error: 'invalid_request' },
         };
-      case 'invalid':
-        return {
+      case 'invalid': {
+        const deny: Deny = {
           allow: false,
           status: 401,
           reason: 'invalid_token',
@@ -232,12 +259,14 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
           route: policy.template,
           challenge: { error: 'invalid_token' },
         };
+        return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, names, values) : deny;
+      }
     }
     const verified = verifier.verify(bearer.token);
     if (verified instanceof Promise) {
-      return verified.then((result) => afterVerify(result, policy, path, query, match.paramNames, match.paramValues));
+      return verified.then((result) => afterVerify(result, policy, path, query, names, values));
     }
-    return afterVerify(verified, policy, path, query, match.paramNames, match.paramValues);
+    return afterVerify(verified, policy, path, query, names, values);
   }
 
   return { decide, routes: policies };

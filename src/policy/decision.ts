@@ -29,7 +29,15 @@ export interface Allow {
   readonly token: VerifiedToken | undefined;
   readonly paramNames: readonly string[];
   readonly paramValues: readonly string[];
+  /**
+   * Shadow (report-only) mode: the deny enforce mode would have answered. The
+   * request is forwarded anyway; the server logs and counts it as shadow_deny.
+   */
+  readonly wouldDeny?: Deny;
 }
+
+/** The `route` of an Allow forwarded in shadow mode without a matching route: the metrics label of DESIGN.md §6. */
+export const UNMATCHED_ROUTE = 'unmatched';
 
 export interface Deny {
   readonly allow: false;

@@ -276,6 +276,11 @@ t.test('route requirements', async (t) => {
   t.same(req('{ any_of: [a, b] }'), { kind: 'any_of', scopes: ['a', 'b'] });
   t.same(req('{ all_of: [a, b] }'), { kind: 'all_of', scopes: ['a', 'b'] });
   t.same(req('\n    all_of:\n      - a\n'), { kind: 'all_of', scopes: ['a'] });
+  t.same(req('{ scope: projects:read }'), { kind: 'all_of', scopes: ['projects:read'] }, 'mapping form of a bare scope');
+  const route = (v: string) => load(yaml('', `  GET /x: ${v}\n`)).routes[0];
+  t.equal(route('{ scope: a, mode: shadow }')?.mode, 'shadow');
+  t.equal(route('{ auth: token, mode: enforce }')?.mode, 'enforce');
+  t.equal(route('a')?.mode, undefined, 'no mode: inherits the global one');
   const bad: Array<[string, RegExp[]]> = [
     ['', [/^9:11 routes\."GET \/x": must be a scope string, .* got nothing/]],
     ['{}', [/^9:11 routes\."GET \/x": missing requirement/]],
@@ -292,8 +297,10 @@ t.test('route requirements', async (t) => {
     ['{ all_of: [a, "b c"] }', [/all_of\[1\]: "b c" is not a valid scope/]],
     ['{ all_of: [a], any_of: [b] }', [/^9:26 routes\."GET \/x"\.any_of: cannot be combined with all_of/]],
     ['{ allof: [a] }', [/^9:13 routes\."GET \/x"\.allof: unknown key "allof" \(did you mean all_of\?\)/]],
-    ['{ scope: a }', [/unknown key "scope"/]],
-    ['{ auth: token, mode: x }', [/unknown key "mode"/]],
+    ['{ scope: "a b" }', [/scope: "a b" is not a valid scope/]],
+    ['{ scope: a, any_of: [b] }', [/any_of: cannot be combined with scope/]],
+    ['{ auth: token, mode: x }', [/mode: must be one of enforce, shadow, got string "x"/]],
+    ['{ mode: shadow }', [/missing requirement/]],
   ];
   for (const [v, res] of bad) t.match(errors(yaml('', `  GET /x: ${v}\n`)), res, v);
 });
