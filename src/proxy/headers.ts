@@ -24,9 +24,10 @@
  *   immune to Connection-naming; everything else named there is dropped.
  *   Headers we add ourselves (identity, X-Forwarded-*) are added after the
  *   Connection pass, so Connection can never remove them either.
- * - Identity and method-override headers are matched with `_` and `-` folded
- *   and case ignored: many frameworks (CGI/WSGI, nginx underscores_in_headers,
- *   PHP) expose `X_Auth_Subject` and `X-Auth-Subject` as the same variable.
+ * - Identity and method-override headers are matched case-insensitively with
+ *   every non-alphanumeric character folded to `-`: many frameworks (CGI/WSGI,
+ *   nginx underscores_in_headers, PHP, Apache's CGI env) expose
+ *   `X_Auth_Subject`, `X.Auth.Subject` and `X-Auth-Subject` as one variable.
  * - `Expect` is stripped: Node's server already answered `100-continue` to the
  *   client, and undici refuses to send it.
  * - Identity values that are not valid header values (CR/LF, chars above
@@ -84,12 +85,33 @@ export interface HeaderPolicy {
   build(rawHeaders: readonly string[], ctx: HeaderContext): string[];
 }
 
-/** Lower-case and fold `_` to `-`; the key every strip-set lookup uses. */
-function fold(name: string): string {
+/**
+ * Lower-case and fold every character other than [a-z0-9] to `-`: the key
+ * every strip-set lookup uses. Not just `_`: CGI gateways (Apache's
+ * http2env, several FastCGI bridges) map any non-alphanumeric token character
+ * to `_`, so `X.Auth.Subject` and `X~Auth~Subject` reach such an upstream as
+ * HTTP_X_AUTH_SUBJECT too.
+ */
+export function foldHeaderName(name: string): string {
   const lower = name.toLowerCase();
-  // indexOf is a cheap pre-check: underscores are rare, so the copy almost never happens.
-  return lower.indexOf('_') === -1 ? lower : lower.replaceAll('_', '-');
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if ((c < 0x61 || c > 0x7a) && (c < 0x30 || c > 0x39) && c !== 0x2d) return slowFold(lower);
+  }
+  // Common case: already [a-z0-9-]; no copy.
+  return lower;
 }
+
+function slowFold(lower: string): string {
+  let out = '';
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    out += (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) ? lower[i] : '-';
+  }
+  return out;
+}
+
+const fold = foldHeaderName;
 
 /**
  * Same character class as Node's and undici's header value check:
@@ -115,6 +137,7 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
   if (scopesHeader !== undefined) strip.add(fold(scopesHeader));
   // Hop-by-hop names are compared folded too (`transfer_encoding` is not a real
   // hop-by-hop header, but nothing legitimate spells it that way either).
+  // Configured names are folded the same way, so `x_auth_subject` in config works.
   const stripSet: ReadonlySet<string> = strip;
 
   function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[] {
