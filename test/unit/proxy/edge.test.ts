@@ -176,3 +176,43 @@ t.test('a request queued in the pool is dropped when its client leaves', async (
   await new Promise((r) => setTimeout(r, 100));
   t.equal(upstream.count, before + 1, 'the abandoned request was never sent upstream');
 });
+
+t.test('a slow client back-pressures the upstream response (no buffering in the proxy)', async (t) => {
+  const total = 40 * 1024 * 1024;
+  const chunk = Buffer.alloc(64 * 1024, 0x62);
+  let written = 0;
+  upstream.handle = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+    const pump = (): void => {
+      while (written < total) {
+        written += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  };
+  const p = await startProxy(t, cfg(upstream.url), allow('/download'));
+  let writtenWhilePaused = -1;
+  let received = 0;
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: p.port, path: '/download', agent: false }, (res) => {
+      res.pause();
+      setTimeout(() => {
+        writtenWhilePaused = written;
+        res.on('data', (c: Buffer) => (received += c.length));
+        res.on('end', resolve);
+        res.resume();
+      }, 400);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.comment(`upstream wrote ${(writtenWhilePaused / 1048576).toFixed(1)} MB while the client was not reading`);
+  t.equal(received, total);
+  t.ok(writtenWhilePaused >= 0 && writtenWhilePaused < 16 * 1024 * 1024, 'the upstream was paused, not drained into proxy memory');
+  t.equal((await p.outcome()).status, 200);
+});
