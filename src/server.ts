@@ -5,14 +5,18 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
-import { createTokenVerifier } from './auth/verify.js';
-import type { TokenVerifier } from './auth/types.js';
+import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.js';
+import type { AuthHooks } from './auth/types.js';
+import { readConfigFile } from './config/load.js';
+import { formatConfigIssue } from './errors.js';
 import { createDecider, type Decider } from './policy/decide.js';
 import type { Decision } from './policy/decision.js';
-import { createForwarder } from './proxy/forward.js';
+import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createHeaderPolicy, type HeaderPolicy } from './proxy/headers.js';
 import { sendDeny, sendError } from './proxy/respond.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
@@ -20,10 +24,14 @@ import { accessLog, createLogger, type Logger } from './telemetry/logger.js';
 import { createAdminServer } from './admin/server.js';
 
 export interface ScopegateOptions {
-  /** Install SIGTERM/SIGINT drain handlers (serve does; tests and the demo do not). */
+  /** Install SIGTERM/SIGINT drain and SIGHUP reload handlers (serve does; tests and the demo do not). */
   readonly installSignalHandlers?: boolean;
+  /** Reload when the config file changes (serve does). Needs config.source.file to be a real file. */
+  readonly watchConfig?: boolean;
   readonly logger?: Logger;
 }
+
+export type ReloadResult = 'applied' | 'unchanged' | 'invalid';
 
 export interface RunningScopegate {
   /** http://host:port of the proxy listener. */
@@ -36,14 +44,25 @@ export interface RunningScopegate {
   drain(reason: string): Promise<void>;
   /** Immediate stop (tests, demo). */
   close(): Promise<void>;
+  /** Re-read config.source.file and apply it if valid and changed (what SIGHUP and the file watch do). */
+  reload(trigger: string): Promise<ReloadResult>;
 }
 
-/** The pieces a request needs, swapped as one on config reload. */
+/**
+ * The pieces a request needs, swapped as one on config reload. A request reads
+ * `generation` once when it arrives and uses that object to the end, so
+ * in-flight requests finish on the config they started with.
+ */
 interface Generation {
   readonly config: Config;
+  readonly verifier: TokenVerifierInternals;
   readonly decider: Decider;
   readonly headers: HeaderPolicy;
+  readonly forwarder: Forwarder;
 }
+
+/** File-change events come in bursts (a ConfigMap update is several renames); one reload per burst. */
+const RELOAD_DEBOUNCE_MS = 200;
 
 /** Idle keep-alive sockets are closed this often while draining, so clients reconnect elsewhere promptly. */
 const DRAIN_IDLE_SWEEP_MS = 100;
@@ -59,22 +78,27 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
   const logger = options.logger ?? createLogger();
   const metrics: Metrics = createMetrics();
-  const verifier: TokenVerifier = createTokenVerifier(config.auth, {
+  const authHooks: AuthHooks = {
     onJwksFetch(issuer, result, detail) {
       metrics.jwksRefresh(issuer, result);
       if (result !== 'success') logger.warn({ issuer, result, detail }, 'jwks fetch failed');
     },
-  });
-  metrics.setIssuerStateSource(() => verifier.issuerStates());
-  metrics.setTokenCacheSource(() => verifier.cacheStats());
+    onKeySkipped(issuer, kid, reason) {
+      logger.warn({ issuer, kid, reason }, 'jwks key skipped');
+    },
+  };
 
+  const initialVerifier = createTokenVerifier(config.auth, authHooks);
   let generation: Generation = {
     config,
-    decider: createDecider(config, verifier),
+    verifier: initialVerifier,
+    decider: createDecider(config, initialVerifier),
     headers: createHeaderPolicy(config.identityHeaders),
+    forwarder: createForwarder(config.upstream),
   };
-  const forwarder = createForwarder(config.upstream);
-  const realm = config.auth.realm;
+  metrics.setIssuerStateSource(() => generation.verifier.issuerStates());
+  metrics.setTokenCacheSource(() => generation.verifier.cacheStats());
+  metrics.setConfigHash(config.source.hash);
   let draining = false;
 
   function finish(req: IncomingMessage, res: ServerResponse, decision: Decision, started: number, gen: Generation): void {
@@ -83,7 +107,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     const method = req.method ?? '';
     if (!decision.allow) {
       metrics.decision('deny', decision.reason, decisionSeconds);
-      sendDeny(res, decision, realm);
+      sendDeny(res, decision, gen.config.auth.realm);
       const total = performance.now() - started;
       metrics.request(method, decision.route, decision.status, total / 1000);
       accessLog(logger, {
@@ -99,13 +123,22 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       });
       return;
     }
-    metrics.decision('allow', 'allowed', decisionSeconds);
+    const wouldDeny = decision.wouldDeny;
+    if (wouldDeny === undefined) {
+      metrics.decision('allow', 'allowed', decisionSeconds);
+    } else {
+      metrics.decision('shadow_deny', wouldDeny.reason, decisionSeconds);
+      logger.info(
+        { method, route: decision.route, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code },
+        'shadow deny',
+      );
+    }
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, {
       token: decision.token,
       clientIp: req.socket.remoteAddress,
       proto: 'http',
     });
-    forwarder.forward(req, res, decision, headers).then((outcome) => {
+    gen.forwarder.forward(req, res, decision, headers).then((outcome) => {
       const total = performance.now() - started;
       metrics.request(method, decision.route, outcome.status, total / 1000);
       if (outcome.upstreamMs !== undefined) metrics.upstream(decision.route, outcome.upstreamMs / 1000);
@@ -115,7 +148,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
         method,
         route: decision.route,
         status: outcome.status,
-        reason: 'allowed',
+        reason: wouldDeny === undefined ? 'allowed' : wouldDeny.reason,
         code: outcome.error,
         decision_us: Math.round(decisionSeconds * 1e6),
         upstream_ms: outcome.upstreamMs,
@@ -189,13 +222,15 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     metrics,
     isReady: () => {
       if (draining) return { ready: false, reason: 'draining' };
-      if (!verifier.ready()) return { ready: false, reason: 'signing keys not loaded for every issuer' };
+      if (!generation.verifier.ready()) return { ready: false, reason: 'signing keys not loaded for every issuer' };
       return { ready: true };
     },
   });
 
+  metrics.setReadySource(() => !draining && generation.verifier.ready());
+
   // Keys first, but do not block listening on them: /readyz says when they are in.
-  const keysStarted = verifier.start();
+  const keysStarted = generation.verifier.start();
   server.listen(config.listen.port, config.listen.host);
   admin.listen(config.adminListen.port, config.adminListen.host);
   await Promise.all([once(server, 'listening'), once(admin, 'listening')]);
@@ -208,7 +243,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     'scopegate started',
   );
   void keysStarted.then(() => {
-    for (const state of verifier.issuerStates()) {
+    for (const state of generation.verifier.issuerStates()) {
       if (state.loaded) logger.info({ issuer: state.issuer, keys: state.keyCount }, 'signing keys loaded');
       else logger.warn({ issuer: state.issuer }, 'signing keys not loaded yet; tokens from this issuer get 503 until they are');
     }
@@ -219,18 +254,107 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   let drainPromise: Promise<void> | undefined;
 
   async function closeEverything(): Promise<void> {
+    watcher?.close();
+    clearTimeout(reloadTimer);
     await Promise.all([
       new Promise<void>((r) => admin.close(() => r())),
-      forwarder.close(),
-      verifier.close(),
+      generation.forwarder.close(),
+      generation.verifier.close(),
     ]);
     admin.closeAllConnections();
+  }
+
+  // ---- hot reload ----
+  let reloading: Promise<ReloadResult> = Promise.resolve('unchanged');
+
+  async function applyReload(trigger: string): Promise<ReloadResult> {
+    const current = generation;
+    const file = current.config.source.file;
+    const { config: next, issues } = readConfigFile(file);
+    if (next === undefined) {
+      metrics.configReload('failure');
+      logger.error(
+        { trigger, config: file, errors: issues.filter((i) => i.severity === 'error').map(formatConfigIssue) },
+        'config reload rejected; still serving the last good config',
+      );
+      return 'invalid';
+    }
+    if (next.source.hash === current.config.source.hash) return 'unchanged';
+    for (const issue of issues) logger.warn({ config: file, warning: formatConfigIssue(issue) }, 'config warning');
+    const restartOnly = restartRequiredChanges(current.config, next);
+    if (restartOnly.length > 0) logger.warn({ settings: restartOnly }, 'these settings change only on restart; keeping the running values');
+
+    let decider: Decider;
+    const verifier = createTokenVerifier(next.auth, authHooks, { reuse: current.verifier });
+    try {
+      decider = createDecider(next, verifier);
+    } catch (error) {
+      // The loader validated the routes, so this is a bug; keep the old config rather than serve none.
+      await verifier.retire(current.verifier);
+      metrics.configReload('failure');
+      logger.error({ err: error, trigger }, 'config reload failed to compile; still serving the last good config');
+      return 'invalid';
+    }
+    // New issuers' keys load before the swap, so a reload never turns a ready sidecar into 503s.
+    await verifier.start();
+    const upstreamChanged = JSON.stringify(next.upstream) !== JSON.stringify(current.config.upstream);
+    generation = {
+      config: next,
+      verifier,
+      decider,
+      headers: createHeaderPolicy(next.identityHeaders),
+      forwarder: upstreamChanged ? createForwarder(next.upstream) : current.forwarder,
+    };
+    applyServerLimits(next);
+    metrics.setConfigHash(next.source.hash);
+    metrics.configReload('success');
+    logger.info({ trigger, config: file, config_sha256: next.source.hash, routes: next.routes.length, upstream_changed: upstreamChanged }, 'config reloaded');
+    // The old generation's in-flight requests still hold it: close() on the old pool lets them finish.
+    await current.verifier.retire(verifier);
+    if (upstreamChanged) void current.forwarder.close();
+    return 'applied';
+  }
+
+  function reload(trigger: string): Promise<ReloadResult> {
+    // Serialize: a reload that starts while another runs reads the file after it.
+    reloading = reloading.then(() => (draining ? 'unchanged' : applyReload(trigger)), () => applyReload(trigger));
+    return reloading;
+  }
+
+  function applyServerLimits(next: Config): void {
+    server.headersTimeout = next.limits.headersTimeoutMs;
+    server.requestTimeout = next.limits.requestTimeoutMs;
+    server.keepAliveTimeout = next.limits.keepAliveTimeoutMs;
+    server.maxHeadersCount = next.limits.maxHeaderCount;
+  }
+
+  // Kubernetes updates a ConfigMap mount by swapping a `..data` symlink in the
+  // directory, so watch the directory (not the file, whose inode never changes
+  // under a symlink swap), debounce the burst, and let the content hash decide.
+  let watcher: FSWatcher | undefined;
+  let reloadTimer: NodeJS.Timeout | undefined;
+  if (options.watchConfig === true) {
+    const file = config.source.file;
+    try {
+      watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+        // Editors and Kubernetes touch sibling names (`..data`, `.swp`); any change may matter, the hash decides.
+        void name;
+        clearTimeout(reloadTimer);
+        reloadTimer = setTimeout(() => void reload('file change'), RELOAD_DEBOUNCE_MS);
+        reloadTimer.unref();
+      });
+      watcher.on('error', (error) => logger.warn({ err: error, config: file }, 'config watch failed; SIGHUP still reloads'));
+      logger.info({ directory: dirname(file), file: basename(file) }, 'watching config for changes');
+    } catch (error) {
+      logger.warn({ err: error, config: file }, 'cannot watch the config directory; SIGHUP still reloads');
+    }
   }
 
   function drain(reason: string): Promise<void> {
     if (drainPromise) return drainPromise;
     draining = true;
-    logger.info({ reason, in_flight_timeout_ms: limits.drainTimeoutMs }, 'draining');
+    const drainTimeoutMs = generation.config.limits.drainTimeoutMs;
+    logger.info({ reason, in_flight_timeout_ms: drainTimeoutMs }, 'draining');
     drainPromise = (async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
@@ -239,7 +363,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       const timer = setTimeout(() => {
         timedOut = true;
         server.closeAllConnections();
-      }, limits.drainTimeoutMs);
+      }, drainTimeoutMs);
       await closed;
       clearInterval(sweep);
       clearTimeout(timer);
@@ -270,13 +394,23 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', () => void reload('SIGHUP'));
   }
 
-  return { url, adminUrl, done, drain, close };
+  return { url, adminUrl, done, drain, close, reload };
+}
+
+/** Settings a running process cannot change: sockets already bound, Node parser limits fixed at creation. */
+function restartRequiredChanges(current: Config, next: Config): string[] {
+  const changed: string[] = [];
+  if (JSON.stringify(current.listen) !== JSON.stringify(next.listen)) changed.push('listen');
+  if (JSON.stringify(current.adminListen) !== JSON.stringify(next.adminListen)) changed.push('admin_listen');
+  if (current.limits.maxHeaderBytes !== next.limits.maxHeaderBytes) changed.push('limits.max_header_bytes');
+  return changed;
 }
 
 /** `scopegate serve`: run until drained by a signal; resolves with the exit code. */
 export async function runServe(config: Config): Promise<number> {
-  const running = await startScopegate(config, { installSignalHandlers: true });
+  const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
   return running.done;
 }

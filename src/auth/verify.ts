@@ -162,17 +162,45 @@ interface Pending {
 export interface TokenVerifierInternals extends TokenVerifier {
   /** The per-issuer stores, for tests and /readyz detail. */
   readonly stores: ReadonlyMap<string, JwksStore>;
+  /**
+   * Hot reload: close the stores a successor did not take over. Call after the
+   * successor is serving; stores it adopted keep their keys and timers.
+   */
+  retire(successor: TokenVerifierInternals): Promise<void>;
+  /** Store per issuer fingerprint, for a successor to adopt. */
+  readonly byFingerprint: ReadonlyMap<string, JwksStore>;
 }
 
-export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenVerifierInternals {
+export interface TokenVerifierOptions {
+  /**
+   * Hot reload: the verifier being replaced. Issuers whose settings are unchanged
+   * (same issuer, jwks_uri, audiences, algorithms, JWKS timings and clock skew)
+   * take over its JWKS store — keys, refresh timer and cooldown — instead of
+   * fetching again. The verified-token cache is never carried over: a new config
+   * may accept less than the old one.
+   */
+  readonly reuse?: TokenVerifierInternals;
+}
+
+/** Everything a JWKS store and its per-key verifiers were built from. */
+function issuerFingerprint(config: IssuerConfig, auth: AuthConfig): string {
+  return JSON.stringify([config.issuer, config.jwksUri, config.audiences, config.algorithms, auth.jwks, auth.clockSkewS]);
+}
+
+export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options: TokenVerifierOptions = {}): TokenVerifierInternals {
   const skewMs = auth.clockSkewS * 1000;
   const issuers = new Map<string, Issuer>();
   const stores = new Map<string, JwksStore>();
+  const byFingerprint = new Map<string, JwksStore>();
+  /** Stores this verifier created (and so must start); adopted ones are already running. */
+  const created = new Set<JwksStore>();
   // Union of every issuer's allow-list: lets an alg nobody accepts fail before any payload work.
   const anyAllowed = new Set<string>();
 
   for (const config of auth.issuers) {
-    const store = createJwksStore(config, auth.jwks, hooks, {
+    const fingerprint = issuerFingerprint(config, auth);
+    const adopted = options.reuse?.byFingerprint.get(fingerprint);
+    const store = adopted ?? createJwksStore(config, auth.jwks, hooks, {
       createVerifier: (pem, alg): KeyVerifyFn =>
         // fast-jwt's sync verifier is typed `any`-returning; the payload is a JSON object
         // (its decoder rejects anything else), hence the cast.
@@ -187,9 +215,11 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenV
           cache: false, // we cache VerifiedTokens ourselves, with key revocation
         }) as (token: string) => Record<string, unknown>,
     });
+    if (adopted === undefined) created.add(store);
     for (const a of config.algorithms) anyAllowed.add(a);
     issuers.set(config.issuer, { config, algorithms: new Set(config.algorithms), store });
     stores.set(config.issuer, store);
+    byFingerprint.set(fingerprint, store);
   }
   const knownAlgorithms = new Set<string>(ALGORITHMS);
 
@@ -327,6 +357,7 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenV
 
   return {
     stores,
+    byFingerprint,
     verify(token: string): VerifyResult | Promise<VerifyResult> {
       try {
         const r = verifyUnsafe(token);
@@ -337,10 +368,14 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks): TokenV
     },
     ready: () => [...stores.values()].every((s) => s.loaded()),
     start: async () => {
-      await Promise.all([...stores.values()].map((s) => s.start()));
+      await Promise.all([...created].map((s) => s.start()));
     },
     close: async () => {
       await Promise.all([...stores.values()].map((s) => s.close()));
+    },
+    retire: async (successor) => {
+      const kept = new Set(successor.stores.values());
+      await Promise.all([...stores.values()].filter((s) => !kept.has(s)).map((s) => s.close()));
     },
     issuerStates: (): readonly IssuerKeyState[] => [...stores.values()].map((s) => s.state()),
     cacheStats: () => ({ hits, misses, size: cache?.size ?? 0 }),

@@ -69,8 +69,17 @@ export interface Metrics {
 
   /** One finished request: route template or undefined (→ `unmatched`). */
   request(method: string, route: string | undefined, status: number, seconds: number): void;
-  /** One decide() call: its duration and its reason. */
-  decision(outcome: 'allow' | 'deny', reason: DecisionReason, seconds: number): void;
+  /**
+   * One decide() call: its duration and its reason. `shadow_deny` is a deny that
+   * shadow mode forwarded anyway; its duration is recorded under outcome="deny".
+   */
+  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number): void;
+  /** A config reload attempt (SIGHUP or file change) and how it ended. */
+  configReload(result: 'success' | 'failure'): void;
+  /** The active config: scopegate_config_info{hash} is 1 for it and absent for any other. */
+  setConfigHash(hash: string): void;
+  /** Read on each scrape for scopegate_ready (the same answer /readyz gives). */
+  setReadySource(source: () => boolean): void;
   /** One upstream exchange (dispatch → last byte). */
   upstream(route: string, seconds: number): void;
   upstreamError(code: string): void;
@@ -128,6 +137,30 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   let issuerSource: (() => readonly IssuerKeyState[]) | undefined;
   let cacheSource: (() => TokenCacheStats) | undefined;
+  let readySource: (() => boolean) | undefined;
+
+  const configReloads = new Counter({
+    name: 'scopegate_config_reloads_total',
+    help: 'Config reload attempts by result (success: applied; failure: invalid, the last good config keeps serving).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  configReloads.inc({ result: 'success' }, 0);
+  configReloads.inc({ result: 'failure' }, 0);
+  const configInfo = new Gauge({
+    name: 'scopegate_config_info',
+    help: 'The active config, by sha256 of its file (first 12 hex digits): always 1.',
+    labelNames: ['hash'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'scopegate_ready',
+    help: '1 when /readyz answers 200 (config loaded, keys loaded for every issuer, not draining), else 0.',
+    registers,
+    collect() {
+      if (readySource !== undefined) this.set(readySource() ? 1 : 0);
+    },
+  });
 
   new Gauge({
     name: 'scopegate_jwks_keys',
@@ -202,6 +235,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   decisionDuration.zero({ outcome: 'allow' });
   decisionDuration.zero({ outcome: 'deny' });
 
+  const shadowChildren = new Map<DecisionReason, Counter.Internal>();
   const requestChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
   const upstreamChildren = new Map<string, Histogram.Internal<'route'>>();
 
@@ -223,9 +257,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
 
     decision(outcome, reason, seconds) {
+      if (outcome === 'shadow_deny') {
+        decisionChildren.deny.observe(seconds);
+        // Lazily created: enforce-mode deployments never show shadow series.
+        let counter = shadowChildren.get(reason);
+        if (counter === undefined) {
+          counter = decisionsTotal.labels('shadow_deny', reason);
+          shadowChildren.set(reason, counter);
+        }
+        counter.inc();
+        return;
+      }
       decisionChildren[outcome].observe(seconds);
       const counter = reasonChildren.get(reason);
       if (counter !== undefined) counter.inc();
+    },
+
+    configReload(result) {
+      configReloads.inc({ result });
+    },
+
+    setConfigHash(hash) {
+      configInfo.reset();
+      configInfo.set({ hash: hash.slice(0, 12) }, 1);
+    },
+
+    setReadySource(source) {
+      readySource = source;
     },
 
     upstream(route, seconds) {

@@ -34,10 +34,17 @@ export interface Sidecar {
 
 const START_TIMEOUT_MS = 15_000;
 
-export async function startSidecar(configYaml: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Sidecar> {
+export interface SidecarOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly args?: string[];
+  /** Use this config path as is (e.g. a Kubernetes-style symlinked mount) instead of writing configYaml. */
+  readonly configPath?: string;
+}
+
+export async function startSidecar(configYaml: string, opts: SidecarOptions = {}): Promise<Sidecar> {
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-e2e-'));
-  const configFile = join(dir, 'scopegate.yaml');
-  writeFileSync(configFile, configYaml);
+  const configFile = opts.configPath ?? join(dir, 'scopegate.yaml');
+  if (opts.configPath === undefined) writeFileSync(configFile, configYaml);
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', configFile, ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
