@@ -30,7 +30,9 @@ function packageVersion(): string {
 }
 
 function configPath(flag: string | undefined): string {
-  return flag ?? process.env['SCOPEGATE_CONFIG'] ?? DEFAULT_CONFIG_PATH;
+  // An empty variable (`SCOPEGATE_CONFIG=` in a manifest) means unset, not a file named "".
+  const fromEnv = process.env['SCOPEGATE_CONFIG'];
+  return flag ?? (fromEnv === undefined || fromEnv === '' ? DEFAULT_CONFIG_PATH : fromEnv);
 }
 
 /** Loads or prints every issue and returns undefined. Warnings are printed either way. */
