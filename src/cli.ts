@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfigIssue } from './errors.js';
-import { readConfigFile } from './config/load.js';
+import { parseListen, readConfigFile } from './config/load.js';
 import { formatRouteTable } from './check.js';
-import type { Config } from './config/schema.js';
+import type { Config, ListenAddress } from './config/schema.js';
 
 const DEFAULT_CONFIG_PATH = 'config/scopegate.yaml';
 
@@ -17,7 +17,8 @@ const USAGE = `scopegate — OAuth 2.0 scope enforcement sidecar
 Usage:
   scopegate serve [--config FILE | FILE]   run the sidecar (proxy on listen, /healthz /readyz /metrics on admin_listen)
   scopegate check [--config FILE | FILE]   validate a config and print the compiled route table
-  scopegate demo  [--config FILE | FILE]   run a self-contained demo: a local issuer, an echo upstream and the sidecar
+  scopegate demo  [--config FILE | FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]
+                                    run a self-contained demo: a local issuer, an echo upstream and the sidecar
   scopegate --help | --version
 
 The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        listen: { type: 'string' },
+        'admin-listen': { type: 'string' },
       },
     });
   } catch (error) {
@@ -95,8 +98,19 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const config = loadOrReport(file);
       if (config === undefined) return 1;
+      const ports: { listen?: ListenAddress; adminListen?: ListenAddress } = {};
+      for (const [flag, key] of [['listen', 'listen'], ['admin-listen', 'adminListen']] as const) {
+        const text = values[flag];
+        if (text === undefined) continue;
+        const address = parseListen(text);
+        if (address === undefined) {
+          process.stderr.write(`--${flag}: must be host:port or a port, got ${JSON.stringify(text)}\n`);
+          return 2;
+        }
+        ports[key] = address;
+      }
       const { runDemo } = await import('./demo.js');
-      return runDemo(config);
+      return runDemo(config, ports);
     }
     default:
       process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSigner } from 'fast-jwt';
-import type { Config, IssuerConfig } from './config/schema.js';
+import type { Config, IssuerConfig, ListenAddress } from './config/schema.js';
 import { startScopegate } from './server.js';
 
 /** Demo tokens live one hour: long enough to play, short enough to be obviously demo tokens. */
@@ -47,7 +47,13 @@ function startEchoUpstream(identity: Config['identityHeaders']): Server {
   });
 }
 
-export async function runDemo(base: Config): Promise<number> {
+export interface DemoOptions {
+  /** Override the config's listen / admin_listen (e.g. when 8080 is taken). */
+  readonly listen?: ListenAddress;
+  readonly adminListen?: ListenAddress;
+}
+
+export async function runDemo(base: Config, options: DemoOptions = {}): Promise<number> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `demo-${randomUUID().slice(0, 8)}`;
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
@@ -66,11 +72,27 @@ export async function runDemo(base: Config): Promise<number> {
   });
   const config: Config = Object.freeze({
     ...base,
+    listen: options.listen ?? base.listen,
+    adminListen: options.adminListen ?? base.adminListen,
     upstream: Object.freeze({ ...base.upstream, url: upstreamUrl }),
     auth: Object.freeze({ ...base.auth, issuers: Object.freeze([issuer]) }),
   });
 
-  const sidecar = await startScopegate(config, { installSignalHandlers: false });
+  let sidecar: Awaited<ReturnType<typeof startScopegate>>;
+  try {
+    sidecar = await startScopegate(config, { installSignalHandlers: false });
+  } catch (error) {
+    issuerServer.close();
+    upstreamServer.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(
+        `scopegate demo: ${config.listen.host}:${config.listen.port} or ${config.adminListen.host}:${config.adminListen.port} is already in use.\n` +
+          'Pick free ports, e.g.: npm start -- --listen 127.0.0.1:8081 --admin-listen 127.0.0.1:9091\n',
+      );
+      return 1;
+    }
+    throw error;
+  }
 
   const sign = createSigner({
     key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

@@ -233,7 +233,15 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   const keysStarted = generation.verifier.start();
   server.listen(config.listen.port, config.listen.host);
   admin.listen(config.adminListen.port, config.adminListen.host);
-  await Promise.all([once(server, 'listening'), once(admin, 'listening')]);
+  try {
+    await Promise.all([once(server, 'listening'), once(admin, 'listening')]);
+  } catch (error) {
+    // A port in use (or not permitted): release whatever did bind, so the process can exit with the error.
+    server.close();
+    admin.close();
+    await Promise.all([generation.verifier.close(), generation.forwarder.close()]);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const adminAddress = admin.address() as AddressInfo;
   const url = `http://${address.address}:${address.port}`;

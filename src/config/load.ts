@@ -325,20 +325,10 @@ function parsePort(s: string): number | undefined {
   return n <= 65_535 ? n : undefined;
 }
 
-const readListen: Reader<ListenAddress> = (node, path, r) => {
-  if (refuseAlias(node, path, r)) return undefined;
-  const expected = 'must be host:port, [ipv6]:port or a port number (0-65535)';
-  if (isScalar(node) && typeof node.value === 'number') {
-    const n = node.value;
-    if (Number.isInteger(n) && n >= 0 && n <= 65_535) return { host: DEFAULTS.listen.host, port: n };
-    r.error(node, path, `${expected}, got ${describe(node)}`);
-    return undefined;
-  }
-  if (!isScalar(node) || typeof node.value !== 'string') {
-    r.error(node, path, `${expected}, got ${describe(node)}`);
-    return undefined;
-  }
-  const s = node.value;
+const LISTEN_EXPECTED = 'must be host:port, [ipv6]:port or a port number (0-65535)';
+
+/** `host:port`, `[v6]:port` or a bare port (host 127.0.0.1) → address, or undefined. Shared by the loader and the CLI. */
+export function parseListen(s: string): ListenAddress | undefined {
   const bare = parsePort(s);
   if (bare !== undefined) return { host: DEFAULTS.listen.host, port: bare };
   const v6 = /^\[([^\]]*)\]:([^:]*)$/.exec(s);
@@ -347,11 +337,24 @@ const readListen: Reader<ListenAddress> = (node, path, r) => {
   const host = m?.[1];
   const port = m?.[2] === undefined ? undefined : parsePort(m[2]);
   const hostOk = host !== undefined && (v6 !== null ? isIPv6(host) : HOSTNAME.test(host));
-  if (!hostOk || port === undefined) {
-    r.error(node, path, `${expected}, got ${JSON.stringify(s)}`);
+  return hostOk && port !== undefined ? { host, port } : undefined;
+}
+
+const readListen: Reader<ListenAddress> = (node, path, r) => {
+  if (refuseAlias(node, path, r)) return undefined;
+  if (isScalar(node) && typeof node.value === 'number') {
+    const n = node.value;
+    if (Number.isInteger(n) && n >= 0 && n <= 65_535) return { host: DEFAULTS.listen.host, port: n };
+    r.error(node, path, `${LISTEN_EXPECTED}, got ${describe(node)}`);
     return undefined;
   }
-  return { host, port };
+  if (!isScalar(node) || typeof node.value !== 'string') {
+    r.error(node, path, `${LISTEN_EXPECTED}, got ${describe(node)}`);
+    return undefined;
+  }
+  const address = parseListen(node.value);
+  if (address === undefined) r.error(node, path, `${LISTEN_EXPECTED}, got ${JSON.stringify(node.value)}`);
+  return address;
 };
 
 function httpUrl(s: string): URL | string {
