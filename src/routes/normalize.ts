@@ -35,11 +35,11 @@ function frozenError(code: PathErrorCode, message: string): PathError {
 export const PATH_ERRORS: Readonly<Record<PathErrorCode, PathError>> = Object.freeze({
   ERR_PATH_EMPTY: frozenError('ERR_PATH_EMPTY', 'empty request target'),
   ERR_PATH_NOT_ORIGIN_FORM: frozenError('ERR_PATH_NOT_ORIGIN_FORM', 'request target must be origin-form (start with "/")'),
-  ERR_PATH_ENCODED_SEPARATOR: frozenError('ERR_PATH_ENCODED_SEPARATOR', 'encoded or double-encoded "/", "\\" or "." in path'),
+  ERR_PATH_ENCODED_SEPARATOR: frozenError('ERR_PATH_ENCODED_SEPARATOR', 'encoded or double-encoded "/", "\\", ";" or "." in path'),
   ERR_PATH_BACKSLASH: frozenError('ERR_PATH_BACKSLASH', 'backslash in path'),
   ERR_PATH_CONTROL_CHAR: frozenError('ERR_PATH_CONTROL_CHAR', 'control character, space or non-ASCII byte in path'),
   ERR_PATH_BAD_PERCENT: frozenError('ERR_PATH_BAD_PERCENT', 'malformed percent-encoding or percent-encoded bytes that are not UTF-8'),
-  ERR_PATH_PARAMETER: frozenError('ERR_PATH_PARAMETER', '";" path parameters are not accepted'),
+  ERR_PATH_PARAMETER: frozenError('ERR_PATH_PARAMETER', '";" path parameters (raw or percent-encoded) are not accepted'),
   ERR_PATH_TRAVERSAL: frozenError('ERR_PATH_TRAVERSAL', '".." climbs above the root'),
   ERR_PATH_FRAGMENT: frozenError('ERR_PATH_FRAGMENT', '"#" fragment in request target'),
   ERR_PATH_TOO_LONG: frozenError('ERR_PATH_TOO_LONG', 'request target too long or too many segments'),
@@ -227,6 +227,11 @@ function decodeSegment(seg: string): string | PathError {
         out += String.fromCharCode(b);
       } else if (b === 0x2f || b === 0x5c) {
         return PATH_ERRORS.ERR_PATH_ENCODED_SEPARATOR;
+      } else if (b === 0x3b) {
+        // `%3B`: an upstream that decodes before stripping path parameters (Shiro
+        // CVE-2020-1957 / CVE-2020-13933 style) turns `/public/..%3B/admin` into
+        // `/public/..;/admin` → `/public/../admin` → `/admin`, which we authorized as `/public/*`.
+        return PATH_ERRORS.ERR_PATH_PARAMETER;
       } else if (b < 0x20 || b === 0x7f) {
         // An upstream that decodes would see NUL (truncation in C code) or CR/LF (log and header injection).
         return PATH_ERRORS.ERR_PATH_CONTROL_CHAR;
@@ -278,15 +283,18 @@ function percentByte(s: string, i: number): number {
   return h < 0 || l < 0 ? -1 : (h << 4) | l;
 }
 
-/** `%252F`, `%255C`, `%252E` in any case: an upstream that decodes twice would see a separator or dot. */
+/** `%252F`, `%255C`, `%252E`, `%253B` in any case: an upstream that decodes twice would see a separator, dot or `;`. */
 function hasDoubleEncodedSeparator(s: string): boolean {
   let i = s.indexOf('%25');
   while (i !== -1) {
-    if (s.charCodeAt(i + 3) === 0x32) {
-      const c = s.charCodeAt(i + 4) | 0x20;
+    const d = s.charCodeAt(i + 3);
+    const c = s.charCodeAt(i + 4) | 0x20;
+    if (d === 0x32) {
       if (c === 0x66 || c === 0x65) return true; // 2F, 2E
-    } else if (s.charCodeAt(i + 3) === 0x35 && (s.charCodeAt(i + 4) | 0x20) === 0x63) {
+    } else if (d === 0x35 && c === 0x63) {
       return true; // 5C
+    } else if (d === 0x33 && c === 0x62) {
+      return true; // 3B
     }
     i = s.indexOf('%25', i + 3);
   }

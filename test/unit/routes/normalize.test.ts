@@ -29,7 +29,7 @@ const ACCEPT: readonly [string, string, string][] = [
   ['/%2d%5f%2E%7E', '/-_.~', ''],
   ['/a%2eb', '/a.b', ''],
   ['/%3a%40%21', '/%3A%40%21', ''],
-  ['/%3B', '/%3B', ''],
+  // '/%3B' is refused since the encoded-semicolon fix: see test/security/regression-encoded-semicolon.test.ts
   ['/%3f', '/%3F', ''],
   ['/%25', '/%25', ''],
   ['/%2541', '/%2541', ''],
