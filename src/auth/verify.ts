@@ -27,6 +27,7 @@ import { createVerifier } from 'fast-jwt';
 import { LRUCache } from 'lru-cache';
 import { ALGORITHMS, type Algorithm, type AuthConfig, type IssuerConfig } from '../config/schema.js';
 import { KeysUnavailableError, TokenError, type TokenErrorCode } from '../errors.js';
+import { isB64Token } from './bearer.js';
 import { buildVerifiedToken } from './claims.js';
 import { createJwksStore, type JwksKey, type JwksStore, type KeyVerifyFn } from './jwks.js';
 import type { AuthHooks, IssuerKeyState, TokenVerifier, VerifiedToken, VerifyResult } from './types.js';
@@ -303,6 +304,9 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
       }
       misses++;
     }
+
+    // RFC 6750 §2.1 syntax, deferred from extractBearer to here: only a miss pays for the scan.
+    if (!isB64Token(token)) return fail('ERR_AUTH_TOKEN_MALFORMED', 'The bearer token is not a b64token (RFC 6750 §2.1)');
 
     // Structure: exactly three segments. Five is a JWE, which we never decrypt.
     const dot1 = token.indexOf('.');

@@ -116,12 +116,22 @@ function buildRoutePolicy(key: string, template: string, methods: readonly strin
   return Object.freeze({ key, template, methods, requirement, shadow, missingToken, insufficientScope });
 }
 
+/** `name` is "host" in any case, compared without allocating a lower-cased copy. */
+function isHostHeader(name: string): boolean {
+  return (
+    name.length === 4 &&
+    (name.charCodeAt(0) | 0x20) === 0x68 && // h
+    (name.charCodeAt(1) | 0x20) === 0x6f && // o
+    (name.charCodeAt(2) | 0x20) === 0x73 && // s
+    (name.charCodeAt(3) | 0x20) === 0x74 // t
+  );
+}
+
 /** More than one Host header makes the request's target ambiguous (RFC 9112 §3.2: 400). */
 function hasDuplicateHost(rawHeaders: readonly string[]): boolean {
   let seen = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') {
+    if (isHostHeader(rawHeaders[i] as string)) {
       if (seen) return true;
       seen = true;
     }

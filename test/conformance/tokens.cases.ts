@@ -169,6 +169,9 @@ export const TOKEN_CASES: readonly TokenCase[] = [
   // ---- credential framing ----
   { name: 'no Authorization header', headers: () => [], expect: { status: 401, reason: 'missing_token' } },
   { name: 'Basic scheme', headers: () => [['Authorization', 'Basic dXNlcjpwYXNz']], expect: { status: 401, reason: 'missing_token' } },
+  { name: 'credential with a comma (not a b64token)', headers: () => [['Authorization', 'Bearer ab,c']], expect: invalid('ERR_AUTH_TOKEN_MALFORMED') },
+  { name: 'credential with trailing junk after a space', headers: (w) => [['Authorization', `Bearer ${signToken(w.rsa, base(w))} extra`]], expect: invalid('ERR_AUTH_TOKEN_MALFORMED') },
+  { name: 'credential that is only padding', headers: () => [['Authorization', 'Bearer ==']], expect: invalid('ERR_AUTH_TOKEN_MALFORMED') },
   { name: 'Bearer with two spaces', headers: (w) => [['Authorization', `Bearer  ${signToken(w.rsa, base(w))}`]], expect: invalid('ERR_AUTH_TOKEN_MALFORMED') },
   { name: 'two Authorization headers', headers: (w) => [...ok(w), ...ok(w)], expect: { status: 400, reason: 'bad_request', code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION' } },
   { name: 'token in the query only', query: '?access_token=abc', headers: () => [], expect: { status: 400, reason: 'bad_request', code: 'ERR_AUTH_TOKEN_IN_QUERY' } },
