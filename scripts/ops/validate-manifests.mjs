@@ -227,6 +227,21 @@ async function main() {
     await validateSet(src, objs, { expectGrace: v.expectGrace });
     if (v.name.startsWith('monitor')) check(src, 'no PodMonitor/NetworkPolicy/PDB', !objs.some((o) => ['PodMonitor', 'NetworkPolicy', 'PodDisruptionBudget'].includes(o.kind)));
   }
+  // Every values.yaml key is documented in the chart README's values table (a row for the key or a parent).
+  const documented = new Set([...readFileSync(join(CHART, 'README.md'), 'utf8').matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]));
+  const undocumented = [];
+  const walkValues = (obj, prefix) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      if (documented.has(path)) continue;
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) walkValues(v, path);
+      else undocumented.push(path);
+    }
+  };
+  walkValues(parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')), '');
+  check('deploy/helm/scopegate/README.md', 'documents every values.yaml key', undocumented.length === 0, undocumented.join(', '));
+  results.push({ source: 'chart README values table covers values.yaml', objects: '-', schemaOk: '-', derived: {}, failed: undocumented.length === 0 ? 0 : 1 });
+
   // Refusals.
   for (const [name, args, expect] of [
     ['grace shorter than preStop + drain', ['--set', 'terminationGracePeriodSeconds=20'], /must exceed/],
