@@ -189,6 +189,13 @@ async function validateSet(source, objs, opts) {
 }
 
 async function main() {
+  for (const pkg of ['kubernetes-models/v1', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1']) {
+    try {
+      await import(pkg);
+    } catch {
+      throw new Error(`cannot load ${pkg}: the schema validators are devDependencies (npm install -D kubernetes-models @kubernetes-models/prometheus-operator)`);
+    }
+  }
   const tools = ensureK8sTools();
   const helmVersion = run(tools.helm, ['version', '--short']).stdout.trim();
   const kubectlVersion = run(tools.kubectl, ['version', '--client']).stdout.split('\n')[0];
