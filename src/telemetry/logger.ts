@@ -23,8 +23,37 @@ export type Logger = PinoLogger;
 export interface LoggerOptions {
   /** pino level; default `info`, or $SCOPEGATE_LOG_LEVEL / $LOG_LEVEL when set. */
   readonly level?: string;
-  /** Where lines go; default stdout (asynchronous, flushed on exit). */
+  /** Where lines go; default stdout, batched (see stdoutDestination). */
   readonly destination?: DestinationStream;
+}
+
+/**
+ * Bytes buffered before one write(2). Measured under wrk (50 connections, one
+ * access line per request): an unbuffered asynchronous destination hands every
+ * line to a libuv thread-pool write and cost ~33 µs of CPU per request, a third
+ * of the whole proxy; 4 KiB batches ~25 lines per syscall.
+ */
+const LOG_BATCH_BYTES = 4096;
+/** A quiet sidecar's lines still appear within this long (and `kubectl logs` stays live). */
+const LOG_FLUSH_INTERVAL_MS = 250;
+
+/**
+ * stdout, written synchronously in LOG_BATCH_BYTES batches (no thread-pool hop),
+ * flushed every LOG_FLUSH_INTERVAL_MS and on exit. A crash can lose at most one
+ * unflushed batch; `fatal` lines flush at once (pino calls flushSync for them).
+ */
+function stdoutDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES });
+  const flush = (): void => {
+    try {
+      destination.flushSync();
+    } catch {
+      // stdout gone (EPIPE) or busy (EAGAIN): the next flush or the exit flush tries again.
+    }
+  };
+  setInterval(flush, LOG_FLUSH_INTERVAL_MS).unref();
+  process.once('exit', flush);
+  return destination;
 }
 
 /** Header names whose values are credentials (compared lower-case). */
@@ -103,9 +132,7 @@ const accessLoggers = new WeakMap<Logger, Logger>();
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? process.env['SCOPEGATE_LOG_LEVEL'] ?? process.env['LOG_LEVEL'] ?? 'info';
-  // Asynchronous stdout: a synchronous write per access line is a syscall on
-  // the request path. pino flushes this destination on process exit.
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
+  const destination = opts.destination ?? stdoutDestination();
   const common = {
     level,
     base: { service: 'scopegate' },
