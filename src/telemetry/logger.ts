@@ -43,16 +43,15 @@ const LOG_FLUSH_INTERVAL_MS = 250;
  * unflushed batch; `fatal` lines flush at once (pino calls flushSync for them).
  */
 function stdoutDestination(): DestinationStream {
-  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES });
-  const flush = (): void => {
+  // periodicFlush writes without fsync; flushSync (exit only) fsyncs, which is fine once.
+  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+  process.once('exit', () => {
     try {
       destination.flushSync();
     } catch {
-      // stdout gone (EPIPE) or busy (EAGAIN): the next flush or the exit flush tries again.
+      // stdout already gone (EPIPE): nothing left to write to.
     }
-  };
-  setInterval(flush, LOG_FLUSH_INTERVAL_MS).unref();
-  process.once('exit', flush);
+  });
   return destination;
 }
 
