@@ -9,6 +9,9 @@
  *             package `kubernetes-models` (core/apps/policy/networking…) and the Prometheus
  *             Operator CRD schemas in `@kubernetes-models/prometheus-operator` (PodMonitor);
  *             an unknown apiVersion/kind is a failure, not a skip;
+ *   strict    unknown fields and wrong types (which those schemas allow and the API server's
+ *             strict field validation refuses), through the same packages' TypeScript
+ *             interfaces and tsc's excess-property check;
  *   contract  what deploy/README.md promises: the hardened securityContext on every container,
  *             probes on the admin port, preStop sleeps and a grace period that covers
  *             preStop + limits.drain_timeout_ms, a Service that targets only scopegate's proxy
@@ -21,7 +24,7 @@
  *
  *   node scripts/ops/validate-manifests.mjs
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -72,12 +75,16 @@ function docsOf(text, source) {
   return out;
 }
 
+/** Every schema-checked object, for the strict (unknown field) pass: { source, id, obj, spec, kind }. */
+const strictQueue = [];
+
 async function validateSchema(objs, source) {
   let n = 0;
   for (const obj of objs) {
     const id = `${obj.kind}/${obj.metadata?.name}`;
     const found = await modelFor(String(obj.apiVersion), String(obj.kind));
     if (!check(source, `${id}: a schema exists for ${obj.apiVersion} ${obj.kind}`, found !== undefined)) continue;
+    strictQueue.push({ source, id, obj, spec: found.spec, kind: String(obj.kind) });
     try {
       new found.Model(obj).validate();
       n++;
@@ -86,6 +93,55 @@ async function validateSchema(objs, source) {
     }
   }
   return n;
+}
+
+/**
+ * Unknown fields. The OpenAPI schemas (and so the validators above) allow any extra property,
+ * while the API server's strict field validation (kubectl's default) refuses it. The same
+ * package's TypeScript interfaces (IDeployment, IPodMonitor…) list the known fields: each object
+ * is written as an object literal typed with its interface and compiled with tsc, whose excess
+ * property check rejects any field the interface does not declare, at every depth, and any
+ * wrong type. tsc names one offending field per object (fix it and rerun to see the next).
+ */
+function strictCheck() {
+  const dir = trackTempDir(join(REPO, 'node_modules', '.cache', `scopegate-ops-strict-${process.pid}`));
+  mkdirSync(dir, { recursive: true });
+  const imports = new Map();
+  const ranges = [];
+  let body = '';
+  let line = 1;
+  strictQueue.forEach((q, i) => {
+    const alias = `I${q.kind}_${imports.size}`;
+    const key = `${q.spec}#${q.kind}`;
+    if (!imports.has(key)) imports.set(key, { alias, spec: q.spec, name: `I${q.kind}` });
+    const json = JSON.stringify(q.obj, null, 2);
+    const text = `export const o${i}: ${imports.get(key).alias} = ${json};\n`;
+    ranges.push({ from: line, to: line + text.split('\n').length - 2, q });
+    line += text.split('\n').length - 1;
+    body += text;
+  });
+  const head = [...imports.values()].map((m) => `import type { ${m.name} as ${m.alias} } from '${m.spec}';`).join('\n') + '\n';
+  const offset = head.split('\n').length - 1;
+  const file = join(dir, 'objects.mts');
+  writeFileSync(file, head + body);
+  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', file], { allowFail: true, cwd: REPO });
+  const failedSources = new Set();
+  const failedObjects = new Set();
+  const out = `${r.stdout}${r.stderr}`;
+  for (const m of out.matchAll(/objects\.mts\((\d+),(\d+)\): error (TS\d+: .*)/g)) {
+    const at = Number(m[1]) - offset;
+    const hit = ranges.find((x) => at >= x.from && at <= x.to);
+    const lines = (head + body).split('\n');
+    const near = lines[Number(m[1]) - 1]?.trim() ?? '';
+    check(hit?.q.source ?? 'strict', `${hit?.q.id ?? '?'}: no unknown fields or wrong types`, false, `${m[3]} (at ${near})`);
+    if (hit) {
+      failedSources.add(hit.q.source);
+      failedObjects.add(hit.q);
+    }
+  }
+  if (r.status !== 0 && failedSources.size === 0) check('strict', 'tsc ran', false, out.slice(0, 2000));
+  return { objects: strictQueue.length, failedObjects: failedObjects.size };
 }
 
 const ceilSeconds = (ms) => Math.ceil(ms / 1000);
@@ -259,6 +315,10 @@ async function main() {
     check(`helm template (${name})`, 'is refused', ok, ok ? '' : `exit ${r.status}: ${r.stderr.trim()}`);
     results.push({ source: `helm template (${name}) refused`, objects: '-', schemaOk: '-', derived: {}, failed: ok ? 0 : 1 });
   }
+
+  // Unknown fields, over every object checked above.
+  const strict = strictCheck();
+  results.push({ source: `strict: unknown fields/types via tsc (${strict.objects} objects)`, objects: strict.objects, schemaOk: strict.objects - strict.failedObjects, derived: {}, failed: strict.failedObjects });
 
   // Report.
   const w = Math.max(...results.map((r) => r.source.length)) + 2;
