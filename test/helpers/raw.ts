@@ -33,7 +33,7 @@ export interface RawExchange {
 }
 
 export interface RawOptions {
-  /** After at least `expect` complete responses, resolve when nothing more arrives for this long. Default 200 ms. */
+  /** After at least `expect` complete responses, resolve when nothing more arrives for this long. Default 0: resolve at once (pass more to catch a smuggled extra response). */
   readonly idleMs?: number;
   /** Hard cap on the whole exchange. Default 5000 ms. */
   readonly maxMs?: number;
@@ -123,7 +123,7 @@ function mk(status: number, reason: string, headers: Record<string, string>, bod
 
 /** Write `bytes` to 127.0.0.1:port and collect the response(s). Never rejects. */
 export function rawExchange(port: number, bytes: string | Buffer, opts: RawOptions = {}): Promise<RawExchange> {
-  const idleMs = opts.idleMs ?? 200;
+  const idleMs = opts.idleMs ?? 0;
   const maxMs = opts.maxMs ?? 5000;
   const expect = opts.expect ?? 1;
   return new Promise((resolve) => {
@@ -146,7 +146,13 @@ export function rawExchange(port: number, bytes: string | Buffer, opts: RawOptio
     const cap = setTimeout(finish, maxMs);
     const armIdle = (): void => {
       clearTimeout(idle);
-      if (parseResponses(Buffer.concat(chunks)).length >= expect) idle = setTimeout(finish, idleMs);
+      const parsed = parseResponses(Buffer.concat(chunks));
+      if (parsed.length >= expect) {
+        // `Connection: close` announced: wait for the close itself (bounded by maxMs), so `closed` is exact.
+        if (parsed.some((r) => /close/i.test(r.headers['connection'] ?? ''))) return;
+        if (idleMs === 0) finish();
+        else idle = setTimeout(finish, idleMs);
+      }
     };
     socket.on('data', (d: Buffer) => {
       chunks.push(d);

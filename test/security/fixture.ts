@@ -35,7 +35,10 @@ export interface World {
   readonly port: number;
   /** A valid token with these scopes (space-separated). */
   token(scope: string, extra?: Json): string;
-  /** Write exact bytes; `delta` are the requests the upstream received during the exchange (plus `settleMs`). */
+  /**
+   * Write exact bytes; `delta` are the requests the upstream received during the exchange
+   * (plus `settleMs`: pass it, with `idleMs`, where a smuggled second request could still arrive).
+   */
   probe(bytes: string | Buffer, opts?: RawOptions & { settleMs?: number }): Promise<Probe>;
   close(): Promise<void>;
 }
@@ -76,7 +79,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       const before = upstream.count;
       const r = await rawExchange(sidecar.port, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, opts);
       // A smuggled second request would reach the upstream shortly after the first answer.
-      await new Promise((res) => setTimeout(res, opts.settleMs ?? 30));
+      if (opts.settleMs !== undefined) await new Promise((res) => setTimeout(res, opts.settleMs));
       return { ...r, delta: upstream.requests.slice(before) };
     },
     async close() {
