@@ -66,6 +66,8 @@ const AUDIENCE = 'https://api.example.com';
 
 const allowPending = process.argv.includes('--allow-pending') || process.env.SCOPEGATE_PROVE_ALLOW_PENDING === '1';
 const failures = [];
+let passed = 0;
+const pass = () => void passed++;
 const fail = (msg) => {
   failures.push(msg);
   log(`FAIL ${msg}`);
@@ -118,6 +120,7 @@ async function main() {
     const r = run(promtool, args, { allowFail: true });
     process.stdout.write(`$ promtool ${args.join(' ').replace(`${REPO}/`, '')}\n${r.stdout}${r.stderr}`);
     if (r.status !== 0) fail(`promtool ${args[0]} rules exited ${r.status}`);
+    else pass();
   }
 
   // ---- 2. a live scopegate ----
@@ -356,10 +359,12 @@ scrape_configs:
   for (const g of rulesData.groups) {
     for (const r of g.rules) {
       if (r.health !== 'ok') fail(`rule ${r.name ?? r.record}: health ${r.health} ${r.lastError ?? ''}`);
+      else pass();
       if (r.type === 'recording') {
         const n = (await query(r.name)).result.length;
         ruleRows.push([`record ${r.name}`, n, n > 0 ? 'ok' : 'NO DATA']);
         if (n === 0) fail(`recording rule ${r.name} produced no series`);
+        else pass();
       } else {
         ruleRows.push([`alert ${r.name}`, r.alerts?.length ?? 0, r.state]);
       }
@@ -369,7 +374,10 @@ scrape_configs:
   const provoked = ['ScopegateNotReady', 'ScopegateJWKSRefreshFailing', 'ScopegateHigh5xxRatio'];
   if (families.has('scopegate_config_reloads_total')) provoked.push('ScopegateConfigReloadFailed');
   const active = new Map((await getJson(`${promUrl}/api/v1/alerts`)).alerts.map((a) => [a.labels.alertname, a.state]));
-  for (const name of provoked) if (!active.has(name)) fail(`alert ${name} was provoked but is neither pending nor firing`);
+  for (const name of provoked) {
+    if (!active.has(name)) fail(`alert ${name} was provoked but is neither pending nor firing`);
+    else pass();
+  }
 
   // ---- 6. every dashboard panel target ----
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
@@ -390,6 +398,25 @@ scrape_configs:
     }
   };
   walk(dashboard.panels);
+  // Structure: what Grafana needs to import it and what the panels promise.
+  const structural = [
+    ['a `datasource` variable of type datasource (prometheus)', dashboard.templating.list.some((v) => v.name === 'datasource' && v.type === 'datasource' && v.query === 'prometheus')],
+    ['`job` and `pod` variables', ['job', 'pod'].every((n) => dashboard.templating.list.some((v) => v.name === n))],
+    ['unique panel ids', new Set(dashboard.panels.map((p) => p.id)).size === dashboard.panels.length],
+    ['every panel and target uses ${datasource}', panels.every((p) => p.datasource?.uid === '${datasource}' && p.targets.every((t) => t.datasource?.uid === '${datasource}'))],
+    ['every target has an expr and a unique refId', panels.every((p) => p.targets.length > 0 && p.targets.every((t) => t.expr) && new Set(p.targets.map((t) => t.refId)).size === p.targets.length)],
+    ['every target selects job, namespace and pod', panels.every((p) => p.targets.every((t) => ['$job', '$namespace', '$pod'].every((v) => t.expr.includes(v))))],
+    [
+      'no overlapping panels',
+      dashboard.panels.every((a, i) =>
+        dashboard.panels.every((b, j) => j <= i || a.gridPos.x + a.gridPos.w <= b.gridPos.x || b.gridPos.x + b.gridPos.w <= a.gridPos.x || a.gridPos.y + a.gridPos.h <= b.gridPos.y || b.gridPos.y + b.gridPos.h <= a.gridPos.y),
+      ),
+    ],
+  ];
+  for (const [what, ok] of structural) {
+    if (!ok) fail(`dashboard: ${what}`);
+    else pass();
+  }
   // Template variable queries too: label_values(metric{…}, label) → series of metric{…}.
   const varRows = [];
   for (const v of dashboard.templating.list.filter((t) => t.type === 'query')) {
@@ -402,6 +429,7 @@ scrape_configs:
     const values = r.result.map((s) => s.metric[m[2]] ?? '(none)');
     varRows.push([`$${v.name}`, values.length, values.join(', ')]);
     if (values.length === 0 && v.name !== 'namespace') fail(`variable ${v.name} has no values`);
+    else pass();
   }
 
   const rows = [];
@@ -421,6 +449,7 @@ scrape_configs:
       }
       const finite = result.filter((s) => Number.isFinite(Number(s.value[1]))).length;
       if (result.length > 0) {
+        pass();
         rows.push([p.title, t.refId, result.length, `${finite} finite`]);
         continue;
       }
@@ -437,7 +466,10 @@ scrape_configs:
   stopLoad = true;
   await load;
   await Promise.all(slowInFlight);
-  if (!statuses.has(504)) fail('no 504 was caused (upstream slower than upstream.timeout_ms)');
+  for (const status of [200, 401, 403, 404, 405, 502, 503, 504]) {
+    if (!statuses.has(status)) fail(`the load caused no ${status}`);
+    else pass();
+  }
 
   // ---- report ----
   const w = Math.max(...rows.map((r) => r[0].length), ...ruleRows.map((r) => r[0].length)) + 2;
@@ -472,4 +504,5 @@ if (failures.length > 0) {
 } else {
   process.stdout.write('prove-dashboards: all checks passed\n');
 }
+process.stdout.write(`prove-dashboards: ${passed} passed, ${failures.length} failed\n`);
 process.exit(code);

@@ -39,7 +39,9 @@ const SIDECAR = 'scopegate';
 
 const failures = [];
 const results = [];
+let passed = 0;
 function check(source, what, ok, detail = '') {
+  if (ok) passed++;
   if (!ok) failures.push(`${source}: ${what}${detail ? ` — ${detail}` : ''}`);
   return ok;
 }
@@ -87,6 +89,7 @@ async function validateSchema(objs, source) {
     strictQueue.push({ source, id, obj, spec: found.spec, kind: String(obj.kind) });
     try {
       new found.Model(obj).validate();
+      passed++;
       n++;
     } catch (err) {
       check(source, `${id} valid against ${found.spec}`, false, err.message);
@@ -343,4 +346,5 @@ if (failures.length > 0) {
 } else {
   process.stdout.write('\nvalidate-manifests: all checks passed\n');
 }
+process.stdout.write(`validate-manifests: ${passed} passed, ${failures.length} failed\n`);
 process.exit(code);
