@@ -2,6 +2,9 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { accessLog, createLogger } from '../../../src/telemetry/logger.js';
 
+/** Access lines are handed to the destination once per event-loop turn. */
+const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function capture(): { stream: Writable; lines: () => string[] } {
   let buf = '';
   const stream = new Writable({
@@ -67,6 +70,8 @@ t.test('accessLog writes one line with exactly the access fields', async (t) => 
   };
   accessLog(logger, fields);
   accessLog(logger, { id: 'r2', method: 'GET', route: undefined, status: 404, reason: 'no_route', code: 'ERR_NO_ROUTE', decision_us: 3, upstream_ms: undefined, total_ms: 0.2 });
+  t.equal(out.lines().length, 0, 'access lines are batched until the end of the event-loop turn');
+  await endOfTurn();
   const lines = out.lines();
   t.equal(lines.length, 2);
   t.notMatch(lines.join('\n'), /SECRET/);
@@ -84,9 +89,11 @@ t.test('accessLog follows the logger level and shares its destination', async (t
   const logger = createLogger({ destination: out.stream, level: 'warn' });
   const line = { id: 'r', method: 'GET', route: '/a', status: 200, reason: 'allowed' as const, code: undefined, decision_us: 1, upstream_ms: 1, total_ms: 2 };
   accessLog(logger, line);
+  await endOfTurn();
   t.equal(out.lines().length, 0, 'info lines off at warn');
   logger.level = 'info';
   accessLog(logger, line);
+  await endOfTurn();
   logger.info({ authorization: SECRET }, 'other');
   const lines = out.lines();
   t.equal(lines.length, 2);
