@@ -222,25 +222,32 @@ const RESPONSE_STRIP: ReadonlySet<string> = new Set<string>(HOP_BY_HOP);
  * Node re-frames the body itself (content-length or chunked).
  */
 export function filterResponseHeaders(rawHeaders: readonly (Buffer | string)[]): string[] {
+  // One pass decodes each name once; a second pass runs only when a Connection
+  // header named something beyond the hop-by-hop set (rare: usually `keep-alive`).
   const out: string[] = [];
+  let lowers: string[] | undefined;
   let connectionNamed: Set<string> | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = String(rawHeaders[i]).toLowerCase();
-    if (name === 'connection') {
-      for (const token of latin1(rawHeaders[i + 1]).split(',')) {
-        const t = token.trim().toLowerCase();
-        if (t !== '') (connectionNamed ??= new Set()).add(t);
-      }
-    }
-  }
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = latin1(rawHeaders[i]);
     const lower = name.toLowerCase();
-    if (RESPONSE_STRIP.has(lower)) continue;
-    if (connectionNamed !== undefined && connectionNamed.has(lower)) continue;
+    if (RESPONSE_STRIP.has(lower)) {
+      if (lower === 'connection') {
+        for (const token of latin1(rawHeaders[i + 1]).split(',')) {
+          const t = token.trim().toLowerCase();
+          if (t !== '' && !RESPONSE_STRIP.has(t)) (connectionNamed ??= new Set()).add(t);
+        }
+      }
+      continue;
+    }
     out.push(name, latin1(rawHeaders[i + 1]));
+    (lowers ??= []).push(lower);
   }
-  return out;
+  if (connectionNamed === undefined || lowers === undefined) return out;
+  const kept: string[] = [];
+  for (let k = 0; k < lowers.length; k++) {
+    if (!connectionNamed.has(lowers[k] as string)) kept.push(out[2 * k] as string, out[2 * k + 1] as string);
+  }
+  return kept;
 }
 
 function latin1(v: Buffer | string | undefined): string {
