@@ -51,6 +51,8 @@ export interface WorldOptions {
   readonly extra?: string;
   readonly authExtra?: string;
   readonly routes?: readonly string[];
+  /** upstream.connections (the undici pool size). */
+  readonly upstreamConnections?: number;
 }
 
 export async function startWorld(o: WorldOptions = {}): Promise<World> {
@@ -61,7 +63,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     testConfigYaml({
       issuer: ISSUER,
       jwksUri: jwks.jwksUri,
-      upstream: upstream.url,
+      // testConfigYaml interpolates the URL as the `url:` value: an extra indented line adds a sibling key.
+      upstream: o.upstreamConnections === undefined ? upstream.url : `${upstream.url}\n  connections: ${o.upstreamConnections}`,
       routes: o.routes ?? ROUTES,
       extra: o.extra,
       authExtra: o.authExtra,
