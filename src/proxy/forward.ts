@@ -59,6 +59,11 @@ class ClientAbortedError extends Error {
   readonly code = 'ERR_CLIENT_ABORTED';
 }
 
+/** upstream.timeout_ms elapsed (scopegate's own timer, see Exchange). */
+class UpstreamTimeoutError extends Error {
+  readonly code = 'ERR_SCOPEGATE_UPSTREAM_TIMEOUT';
+}
+
 /**
  * undici and Node errors → our codes, by `code` only (DESIGN.md §2: never by message).
  * Exported for tests.
@@ -69,6 +74,7 @@ export function classifyUpstreamError(err: unknown): { code: ForwardErrorCode; c
     case 'ERR_CLIENT_ABORTED':
     case 'UND_ERR_ABORTED':
       return { code: 'ERR_CLIENT_ABORTED', cause };
+    case 'ERR_SCOPEGATE_UPSTREAM_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return { code: 'ERR_UPSTREAM_TIMEOUT', cause };
@@ -125,110 +131,14 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
       return Promise.resolve({ status: CLIENT_CLOSED_STATUS, upstreamMs: 0, error: 'ERR_CLIENT_ABORTED', cause: 'ERR_CLIENT_ABORTED' });
     }
     return new Promise<ForwardOutcome>((resolve) => {
-      const start = performance.now();
-      let controller: Dispatcher.DispatchController | undefined;
-      let clientGone = false;
-      let status = 0;
-      let settled = false;
-
-      const settle = (outcome: ForwardOutcome): void => {
-        if (settled) return;
-        settled = true;
-        res.removeListener('close', onClientClose);
-        resolve(outcome);
-      };
-
-      // 'close' on the response fires on normal completion too; only an
-      // unfinished response means the client left.
-      function onClientClose(): void {
-        if (res.writableFinished) return;
-        clientGone = true;
-        if (controller !== undefined) {
-          controller.abort(new ClientAbortedError('client closed the connection'));
-          return;
-        }
-        // Still queued in the pool: undici offers no way to dequeue, so
-        // onRequestStart aborts it when a connection frees up. The outcome is
-        // settled now so logs and metrics do not wait for that.
-        settle({ status: CLIENT_CLOSED_STATUS, upstreamMs: performance.now() - start, error: 'ERR_CLIENT_ABORTED', cause: 'ERR_CLIENT_ABORTED' });
-      }
-      res.on('close', onClientClose);
-
-      const onDrain = (): void => controller?.resume();
-
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(ctrl) {
-          controller = ctrl;
-          // Queued in the pool while the client left: never start it.
-          if (clientGone) ctrl.abort(new ClientAbortedError('client closed the connection'));
-        },
-        onResponseStart(ctrl, statusCode) {
-          // 1xx (103 Early Hints): not relayed; the final response follows.
-          if (statusCode < 200) return;
-          if (clientGone) {
-            ctrl.abort(new ClientAbortedError('client closed the connection'));
-            return;
-          }
-          const raw = ctrl.rawHeaders;
-          const list = Array.isArray(raw) ? filterResponseHeaders(raw) : [];
-          try {
-            res.writeHead(statusCode, list);
-          } catch (err) {
-            // Node refused the upstream's status line or a header: nothing sent yet, so a 502.
-            ctrl.abort(Object.assign(new Error('unrelayable upstream response', { cause: err }), { code: 'ERR_UPSTREAM_PROTOCOL' }));
-            return;
-          }
-          status = statusCode;
-          res.on('drain', onDrain);
-        },
-        onResponseData(ctrl, chunk) {
-          if (!res.write(chunk)) ctrl.pause();
-        },
-        onResponseEnd() {
-          res.removeListener('drain', onDrain);
-          res.end();
-          settle({ status, upstreamMs: performance.now() - start });
-        },
-        onResponseError(_ctrl, err) {
-          fail(err);
-        },
-      };
-
-      function fail(err: unknown): void {
-        res.removeListener('drain', onDrain);
-        const upstreamMs = performance.now() - start;
-        const { code, cause } = classifyUpstreamError(err);
-        if (clientGone || code === 'ERR_CLIENT_ABORTED' || req.socket?.destroyed === true) {
-          if (!res.destroyed) res.destroy();
-          settle({ status: CLIENT_CLOSED_STATUS, upstreamMs, error: 'ERR_CLIENT_ABORTED', cause });
-          return;
-        }
-        if (res.headersSent) {
-          // The status is on the wire; cutting the connection is the only honest signal left.
-          res.destroy();
-          settle({ status, upstreamMs, error: code === 'ERR_UPSTREAM_TIMEOUT' ? code : 'ERR_UPSTREAM_RESET', cause });
-          return;
-        }
-        const body = ERROR_BODY[code];
-        const sent = upstreamErrorStatus(code);
-        sendError(res, sent, body.error, body.description);
-        settle({ status: sent, upstreamMs, error: code, cause });
-      }
-
+      const hasBody = requestHasBody(req.headers);
+      const exchange = new Exchange(req, res, resolve, upstream.timeoutMs, !hasBody);
       try {
-        pool.dispatch(
-          {
-            method: req.method as Dispatcher.HttpMethod,
-            path: allow.path + allow.query,
-            headers,
-            body: requestHasBody(req.headers) ? req : null,
-          },
-          handler,
-        );
+        pool.dispatch({ method: req.method as Dispatcher.HttpMethod, path: allow.path + allow.query, headers, body: hasBody ? req : null }, exchange);
       } catch (err) {
         // dispatch() reports most failures through onResponseError; a synchronous
         // throw (pool closed, invalid argument) lands here.
-        fail(err);
+        exchange.fail(err);
       }
     });
   }
@@ -237,4 +147,158 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
     forward,
     close: () => pool.close(),
   };
+}
+
+/** Where the shared listeners below find their exchange: one property instead of a closure per request. */
+const EXCHANGE = Symbol('scopegate.exchange');
+type Tagged<T> = T & { [EXCHANGE]?: Exchange };
+
+/** 'close' on the response fires on normal completion too; only an unfinished response means the client left. */
+function onResponseClose(this: Tagged<ServerResponse>): void {
+  if (!this.writableFinished) this[EXCHANGE]?.clientClosed();
+}
+function onResponseDrain(this: Tagged<ServerResponse>): void {
+  this[EXCHANGE]?.controller?.resume();
+}
+/** The request body has been read completely: the upstream's time to answer starts now. */
+function onRequestBodyEnd(this: Tagged<IncomingMessage>): void {
+  this[EXCHANGE]?.startTimer();
+}
+function onTimeout(exchange: Exchange): void {
+  exchange.timedOut();
+}
+
+/**
+ * One request's trip to the upstream: the undici dispatch handler and its state
+ * in one object (no closures per request).
+ *
+ * upstream.timeout_ms is enforced here, not only by undici's headersTimeout /
+ * bodyTimeout: undici leaves its headers timer unarmed while it considers the
+ * request still being written, and a 300 ms timeout was measured firing after
+ * ~800 ms or not at all. Our timer starts once the request body has been read
+ * (at dispatch for a bodiless request; an upload is never cut for being long),
+ * fires if no response head arrives in time, and is refreshed by every body
+ * chunk, so it also bounds a stalled response body.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined;
+  private readonly start = performance.now();
+  private clientGone = false;
+  private settled = false;
+  private status = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly req: Tagged<IncomingMessage>,
+    private readonly res: Tagged<ServerResponse>,
+    private readonly resolve: (outcome: ForwardOutcome) => void,
+    private readonly timeoutMs: number,
+    bodiless: boolean,
+  ) {
+    res[EXCHANGE] = this;
+    res.on('close', onResponseClose);
+    if (bodiless) this.startTimer();
+    else {
+      req[EXCHANGE] = this;
+      req.once('end', onRequestBodyEnd);
+    }
+  }
+
+  startTimer(): void {
+    if (!this.settled && this.timer === undefined) this.timer = setTimeout(onTimeout, this.timeoutMs, this);
+  }
+
+  timedOut(): void {
+    this.timer = undefined;
+    const error = new UpstreamTimeoutError(`no upstream response within ${this.timeoutMs} ms`);
+    // Dispatched: abort, and onResponseError answers 504 (or cuts a started response).
+    // Still queued in the pool: answer now; onRequestStart aborts it when it is dequeued.
+    if (this.controller !== undefined) this.controller.abort(error);
+    else this.fail(error);
+  }
+
+  clientClosed(): void {
+    this.clientGone = true;
+    if (this.controller !== undefined) {
+      this.controller.abort(new ClientAbortedError('client closed the connection'));
+      return;
+    }
+    // Still queued in the pool: undici offers no way to dequeue, so onRequestStart
+    // aborts it when a connection frees up. Settled now so logs and metrics do not wait.
+    this.settle({ status: CLIENT_CLOSED_STATUS, upstreamMs: performance.now() - this.start, error: 'ERR_CLIENT_ABORTED', cause: 'ERR_CLIENT_ABORTED' });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Queued in the pool while the client left or the time ran out: never start it.
+    if (this.settled) controller.abort(this.clientGone ? new ClientAbortedError('client closed the connection') : new UpstreamTimeoutError('timed out in the queue'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    // 1xx (103 Early Hints): not relayed; the final response follows.
+    if (statusCode < 200) return;
+    if (this.clientGone) {
+      controller.abort(new ClientAbortedError('client closed the connection'));
+      return;
+    }
+    const raw = controller.rawHeaders;
+    const list = Array.isArray(raw) ? filterResponseHeaders(raw) : [];
+    try {
+      this.res.writeHead(statusCode, list);
+    } catch (err) {
+      // Node refused the upstream's status line or a header: nothing sent yet, so a 502.
+      controller.abort(Object.assign(new Error('unrelayable upstream response', { cause: err }), { code: 'ERR_UPSTREAM_PROTOCOL' }));
+      return;
+    }
+    this.status = statusCode;
+    this.timer?.refresh();
+    this.res.on('drain', onResponseDrain);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.timer?.refresh();
+    if (!this.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.settle({ status: this.status, upstreamMs: performance.now() - this.start });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  fail(err: unknown): void {
+    if (this.settled) return;
+    const res = this.res;
+    const upstreamMs = performance.now() - this.start;
+    const { code, cause } = classifyUpstreamError(err);
+    if (this.clientGone || code === 'ERR_CLIENT_ABORTED' || this.req.socket?.destroyed === true) {
+      if (!res.destroyed) res.destroy();
+      this.settle({ status: CLIENT_CLOSED_STATUS, upstreamMs, error: 'ERR_CLIENT_ABORTED', cause });
+      return;
+    }
+    if (res.headersSent) {
+      // The status is on the wire; cutting the connection is the only honest signal left.
+      res.destroy();
+      this.settle({ status: this.status, upstreamMs, error: code === 'ERR_UPSTREAM_TIMEOUT' ? code : 'ERR_UPSTREAM_RESET', cause });
+      return;
+    }
+    const body = ERROR_BODY[code];
+    const sent = upstreamErrorStatus(code);
+    sendError(res, sent, body.error, body.description);
+    this.settle({ status: sent, upstreamMs, error: code, cause });
+  }
+
+  private settle(outcome: ForwardOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.res.removeListener('close', onResponseClose);
+    this.res.removeListener('drain', onResponseDrain);
+    this.req.removeListener('end', onRequestBodyEnd);
+    this.resolve(outcome);
+  }
 }
