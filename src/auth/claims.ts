@@ -94,16 +94,11 @@ function optionalString(payload: Readonly<Record<string, unknown>>, claim: strin
   return v;
 }
 
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
-}
 
 /**
  * Build the VerifiedToken from a signature-verified payload whose `exp` has been
- * checked to be a finite number. Freezes `payload` in place (it is ours: parsed
- * from the token for this verification only).
+ * checked to be a finite number. Keeps only what the hot path and token info
+ * read; the payload itself is dropped.
  */
 export function buildVerifiedToken(
   issuer: string,
@@ -124,16 +119,42 @@ export function buildVerifiedToken(
   const azp = optionalString(payload, 'azp');
   if (azp instanceof TokenError) return azp;
 
-  deepFreeze(payload);
+  const granted = internScopes(scopes);
+  const iat = payload.iat;
   return Object.freeze({
     issuer,
     subject,
     clientId: clientIdClaim ?? azp,
     expiresAt: payload.exp as number,
-    scopes: Object.freeze(scopes),
-    scopeSet: new Set(scopes) as ReadonlySet<string>,
-    scopeHeader: scopes.join(' '),
+    issuedAt: typeof iat === 'number' ? iat : undefined,
+    scopes: granted.scopes,
+    scopeSet: granted.scopeSet,
+    scopeHeader: granted.scopeHeader,
     keyId,
-    claims: payload,
   });
+}
+
+interface GrantedScopes {
+  readonly scopes: readonly string[];
+  readonly scopeSet: ReadonlySet<string>;
+  readonly scopeHeader: string;
+}
+
+/**
+ * Distinct scope sets seen recently. An IdP issues few distinct combinations,
+ * so the cached tokens of one client share one frozen array, Set and header
+ * string instead of carrying ~300 bytes each. Cleared when full: a bound, not
+ * an LRU, because a miss only costs what every token cost before interning.
+ */
+const interned = new Map<string, GrantedScopes>();
+const MAX_INTERNED_SCOPE_SETS = 4096;
+
+function internScopes(scopes: string[]): GrantedScopes {
+  const scopeHeader = scopes.join(' ');
+  const known = interned.get(scopeHeader);
+  if (known !== undefined) return known;
+  if (interned.size >= MAX_INTERNED_SCOPE_SETS) interned.clear();
+  const entry: GrantedScopes = Object.freeze({ scopes: Object.freeze(scopes), scopeSet: new Set(scopes), scopeHeader });
+  interned.set(scopeHeader, entry);
+  return entry;
 }

@@ -50,7 +50,11 @@ t.test('buildVerifiedToken parses once and freezes', async (t) => {
   t.equal(v.clientId, 'app', 'azp when no client_id');
   t.equal(v.expiresAt, 2e9);
   t.equal(v.keyId, 'i#k');
-  t.ok(Object.isFrozen(v) && Object.isFrozen(v.claims) && Object.isFrozen((v.claims.nested as { x: unknown }).x));
+  t.ok(Object.isFrozen(v) && Object.isFrozen(v.scopes), 'frozen');
+  t.notOk('claims' in v, 'the payload is not kept (memory per cached token)');
+  const again = buildVerifiedToken('i', 'k2', { exp: 3, scp: ['b', 'a'] }, both);
+  if (again instanceof TokenError) throw again;
+  t.equal(again.scopeSet, v.scopeSet, 'tokens with the same scopes share one interned Set');
   const c = buildVerifiedToken('i', 'k', { exp: 1, client_id: 'cid', azp: 'app' }, both);
   t.equal((c as { clientId: string }).clientId, 'cid', 'client_id wins over azp');
   t.equal((c as { subject: unknown }).subject, undefined);

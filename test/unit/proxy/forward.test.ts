@@ -20,7 +20,7 @@ const token: VerifiedToken = {
   scopeSet: new Set(['a', 'b']),
   scopeHeader: 'a b',
   keyId: 'k',
-  claims: {},
+  issuedAt: undefined,
 };
 
 function upstreamConfig(url: string, over: Partial<UpstreamConfig> = {}): UpstreamConfig {

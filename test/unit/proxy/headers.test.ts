@@ -11,7 +11,7 @@ const token: VerifiedToken = {
   scopeSet: new Set(['org:read', 'projects:write']),
   scopeHeader: 'org:read projects:write',
   keyId: 'k',
-  claims: {},
+  issuedAt: undefined,
 };
 
 const ctx: HeaderContext = { token, clientIp: '192.0.2.7', proto: 'https' };
