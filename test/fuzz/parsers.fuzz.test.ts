@@ -1,0 +1,119 @@
+/**
+ * Fuzz: the credential parsers never crash on arbitrary bytes.
+ *  - extractBearer (src/auth/bearer.ts) on arbitrary raw header lists: one of its four
+ *    result kinds, a token only from the single Authorization value, never a throw;
+ *  - hasAccessTokenQuery on arbitrary queries: a boolean, never a throw, and any query
+ *    that literally carries `access_token=` is caught;
+ *  - the verifier (src/auth/verify.ts: size check, JWT pre-parser, fast-jwt) on arbitrary
+ *    strings and on mutations of a valid token: a result, never a throw or rejection,
+ *    and never `ok` for anything but the exact token that was signed.
+ */
+import t from 'tap';
+import fc from 'fast-check';
+import { extractBearer, hasAccessTokenQuery } from '../../src/auth/bearer.js';
+import { createTokenVerifier } from '../../src/auth/verify.js';
+import { startJwksServer } from '../helpers/jwks-server.js';
+import { generateKey, jwkOf } from '../helpers/keys.js';
+import { claims, signToken, testAuthConfig, b64url, segment } from '../helpers/tokens.js';
+import { params, RUNS } from './runs.js';
+
+const ISSUER = 'https://idp.fuzz.test/';
+const AUD = 'https://api.example.com';
+
+const headerName = fc.oneof(fc.constantFrom('Authorization', 'authorization', 'AUTHORIZATION', 'Host', 'X-A', 'Authorisation', 'Authorization '), fc.string({ maxLength: 16 }));
+const headerValue = fc.oneof(
+  fc.constantFrom('Bearer abc', 'bearer abc.def.ghi', 'Bearer', 'Bearer ', 'Bearer  x', 'Bearer\tx', 'Basic dTpw', '', 'BEARER a=', 'Bearer a b', 'Bearer ==='),
+  fc.string({ maxLength: 80 }).map((s) => 'Bearer ' + s),
+  fc.string({ maxLength: 80, unit: 'binary' }),
+);
+const rawHeaders = fc.array(fc.tuple(headerName, headerValue), { maxLength: 8 }).map((pairs) => pairs.flat());
+
+t.test(`extractBearer never throws and only returns its result kinds (${RUNS} runs)`, async (t) => {
+  fc.assert(
+    fc.property(rawHeaders, fc.boolean(), (raw, odd) => {
+      const list = odd ? [...raw, 'Authorization'] : raw; // an odd-length list (trailing name)
+      const r = extractBearer(list);
+      const auths = [];
+      for (let i = 0; i + 1 < list.length; i += 2) if ((list[i] as string).toLowerCase() === 'authorization') auths.push(list[i + 1] as string);
+      switch (r.kind) {
+        case 'token':
+          return auths.length === 1 && r.token.length > 0 && (auths[0] as string).endsWith(r.token) && /^bearer /i.test(auths[0] as string);
+        case 'bad_request':
+          return auths.length >= 2;
+        case 'missing':
+        case 'invalid':
+          return auths.length <= 1;
+        default:
+          return false;
+      }
+    }),
+    params(),
+  );
+  t.pass();
+});
+
+t.test(`hasAccessTokenQuery never throws, and finds every literal access_token (${RUNS} runs)`, async (t) => {
+  const part = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('access_token', 'access%5Ftoken', 'ACCESS_TOKEN', '%', '%25', '=', '&', ';', '[', ']', '.', '+', '%00'));
+  fc.assert(
+    fc.property(fc.array(part, { maxLength: 12 }), fc.boolean(), (parts, withQ) => {
+      const q = (withQ ? '?' : '') + parts.join('');
+      const r = hasAccessTokenQuery(q);
+      if (typeof r !== 'boolean') return false;
+      const names = q.replace(/^\?/, '').split(/[&;]/).map((p) => p.split('=')[0]);
+      if (names.includes('access_token')) return r === true;
+      return true;
+    }),
+    params(),
+  );
+  t.pass();
+});
+
+t.test('the verifier never throws, and never accepts anything but the signed token', async (t) => {
+  const key = generateKey('ed25519');
+  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
+  t.teardown(() => jwks.close());
+  // Long cooldown: an unknown kid may refetch once, not on every case.
+  const v = createTokenVerifier(testAuthConfig([{ issuer: ISSUER, jwksUri: jwks.jwksUri, algorithms: ['EdDSA', 'ES256', 'RS256'] }], { jwks: { cooldownS: 3600 } }));
+  t.teardown(() => v.close());
+  await v.start();
+  const valid = signToken(key, claims(ISSUER, AUD, { scope: 'a b' }));
+  t.equal((await v.verify(valid)).ok, true, 'positive control');
+
+  const check = async (s: string): Promise<boolean> => {
+    let r;
+    try {
+      r = await v.verify(s);
+    } catch (err) {
+      throw new Error(`verify threw/rejected on ${JSON.stringify(s.slice(0, 80))}: ${String(err)}`);
+    }
+    if (typeof r !== 'object' || r === null || typeof r.ok !== 'boolean') return false;
+    return r.ok ? s === valid : typeof r.error?.code === 'string';
+  };
+
+  const started = Date.now();
+  const jsonish = fc.oneof(fc.json(), fc.jsonValue().map((j) => JSON.stringify(j)), fc.constantFrom('{"alg":"EdDSA"}', `{"alg":"EdDSA","kid":"${key.kid}"}`, '{"alg":"none"}', '{"alg":"HS256"}', '{"alg":"EdDSA","crit":["b64"],"b64":false}', '{"alg":"EdDSA","jwk":{}}', '{"__proto__":{"alg":"EdDSA"}}'));
+  const structured = fc.tuple(jsonish, jsonish, fc.oneof(fc.string({ maxLength: 90 }), fc.uint8Array({ maxLength: 64 }).map((b) => b64url(b)))).map(([h, p, s]) => `${b64url(h)}.${b64url(p)}.${s}`);
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200, unit: 'binary' }), structured), check),
+    params(),
+  );
+  t.comment(`arbitrary strings: ${RUNS} runs in ${Date.now() - started} ms`);
+
+  const mutStarted = Date.now();
+  const [h, p, s] = valid.split('.') as [string, string, string];
+  const mutation = fc.oneof(
+    // flip one character anywhere
+    fc.tuple(fc.nat({ max: valid.length - 1 }), fc.constantFrom(...'AQgw-_.=+/ a0'.split(''))).map(([i, c]) => valid.slice(0, i) + c + valid.slice(i + 1)),
+    // swap in another payload (scope escalation), keep header and signature
+    fc.dictionary(fc.constantFrom('scope', 'iss', 'aud', 'exp', 'sub', 'nbf'), fc.jsonValue(), { maxKeys: 4 }).map((extra) => `${h}.${segment({ ...claims(ISSUER, AUD), ...extra })}.${s}`),
+    // other alg / kid in the header, same payload and signature
+    fc.constantFrom('none', 'HS256', 'ES256', 'RS256', 'EdDSA', 'eddsa', 'NONE').map((alg) => `${segment({ alg, kid: key.kid })}.${p}.${s}`),
+    // truncate / extend
+    fc.nat({ max: valid.length }).map((n) => valid.slice(0, n)),
+    fc.string({ maxLength: 8 }).map((x) => valid + x),
+    fc.constant(`${h}.${p}.`),
+    fc.constant(`${h}.${p}.${b64url(Buffer.alloc(64))}`),
+  );
+  await fc.assert(fc.asyncProperty(mutation, check), params());
+  t.comment(`mutated tokens: ${RUNS} runs in ${Date.now() - mutStarted} ms`);
+});
