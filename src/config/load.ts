@@ -25,6 +25,9 @@ import {
   type AuthConfig,
   type Config,
   type EnforcementMode,
+  type ResourceConfig,
+  type RouteResponder,
+  type ScopeInfo,
   type HttpMethod,
   type IdentityHeaders,
   type IssuerConfig,
@@ -200,6 +203,13 @@ function oneOf<const T extends string>(values: readonly T[]): Reader<T> {
 }
 
 /** A list; every item read; `unique` compares item values and reports the later duplicate. */
+const bool: Reader<boolean> = (node, path, r) => {
+  if (refuseAlias(node, path, r)) return undefined;
+  if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+  r.error(node, path, `must be true or false, got ${describe(node)}`);
+  return undefined;
+};
+
 function listOf<T>(item: Reader<T>, opts: { nonEmpty?: boolean; unique?: boolean } = {}): Reader<T[]> {
   return (node, path, r) => {
     if (refuseAlias(node, path, r)) return undefined;
@@ -458,12 +468,13 @@ const readHeaderName: Reader<string> = (node, path, r) => {
 
 // ───────────────────────────── routes ─────────────────────────────
 
-const REQUIREMENT_HELP = 'a scope string, { scope: s }, { auth: token }, { auth: none }, { any_of: [scopes] } or { all_of: [scopes] } (a mapping may add mode: enforce | shadow)';
+const REQUIREMENT_HELP = 'a scope string, { scope: s }, { auth: token }, { auth: none }, { any_of: [scopes] } or { all_of: [scopes] } (a mapping may add mode: enforce | shadow, and respond: token_info)';
 
 /** What a route's value contributes to its RouteConfig. A new route option adds a field here and one ROUTE_KEYS entry. */
 interface RouteDraft {
   requirement?: Requirement;
   mode?: EnforcementMode;
+  respond?: RouteResponder;
 }
 
 interface RouteKeySpec {
@@ -490,6 +501,13 @@ const ROUTE_KEYS: Readonly<Record<string, RouteKeySpec>> = {
     read: (node, path, r) => {
       const mode = oneOf(['enforce', 'shadow'] as const)(node, path, r);
       return mode === undefined ? undefined : { mode };
+    },
+  },
+  // Answered by scopegate itself (never forwarded): the caller's token, for APIs that lack a /me.
+  respond: {
+    read: (node, path, r) => {
+      const respond = oneOf(['token_info'] as const)(node, path, r);
+      return respond === undefined ? undefined : { respond };
     },
   },
   auth: {
@@ -604,7 +622,11 @@ function readRoutes(node: YNode, path: string, r: Reporter, file: string): Route
       ok = false;
       continue;
     }
-    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, position: { file, ...r.position(keyNode) } });
+    if (draft.respond !== undefined) {
+      if (draft.requirement.kind === 'none') r.error(value, keyPath, `respond: ${draft.respond} describes the caller's token, so the route cannot be { auth: none }`);
+      if (parsed.methods.some((m) => m !== 'GET' && m !== 'HEAD')) r.error(keyNode, keyPath, `respond: ${draft.respond} answers GET (and HEAD) only`);
+    }
+    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, position: { file, ...r.position(keyNode) } });
     keyNodes.push(keyNode);
   }
   const defs: Array<RouteDefinition<number>> = routes.map((rt, i) => ({ template: rt.path, methods: rt.methods, data: i }));
@@ -622,6 +644,137 @@ function readRoutes(node: YNode, path: string, r: Reporter, file: string): Route
     ok = false;
   }
   return ok ? routes : undefined;
+}
+
+// ───────────────────────────── scope catalogue ─────────────────────────────
+
+const SCOPE_FIELDS = {
+  description: { read: str({ nonEmpty: true }) },
+  display_name: { read: str({ nonEmpty: true }) },
+  required: { read: bool },
+  discoverable: { read: bool },
+  default: { read: oneOf(['on', 'off'] as const) },
+  destructive: { read: bool },
+  deprecated: { read: bool },
+  replaced_by: { read: readScope },
+} satisfies Record<string, Field<unknown>>;
+
+/** `scopes:` — scope name → its description and flags. Keys are data (scope names), like routes. */
+function readCatalogue(node: YNode, path: string, r: Reporter, file: string): ScopeInfo[] | undefined {
+  const list = entries(node, path, r);
+  if (list === undefined) return undefined;
+  const out: ScopeInfo[] = [];
+  for (const { key, keyNode, value } of list) {
+    const keyPath = childPath(path, key);
+    if (!SCOPE_TOKEN.test(key)) {
+      r.error(keyNode, keyPath, `${JSON.stringify(key)} is not a valid scope (RFC 6749 §3.3: printable ASCII, no spaces, quotes or backslashes)`);
+      continue;
+    }
+    // `read:x:` with nothing after it is a scope with no details.
+    const f = isNothing(value) ? {} : readFields(value, keyPath, r, SCOPE_FIELDS);
+    if (f === undefined) continue;
+    if (f.replaced_by !== undefined && f.deprecated !== true) {
+      r.error(findValue(value, 'replaced_by'), childPath(keyPath, 'replaced_by'), 'only a deprecated scope has a replacement: add deprecated: true');
+    }
+    out.push({
+      name: key,
+      description: f.description,
+      displayName: f.display_name,
+      required: f.required ?? false,
+      discoverable: f.discoverable ?? true,
+      defaultOn: f.default === undefined ? undefined : f.default === 'on',
+      destructive: f.destructive ?? false,
+      deprecated: f.deprecated ?? false,
+      replacedBy: f.replaced_by,
+      position: { file, ...r.position(keyNode) },
+    });
+  }
+  return out;
+}
+
+const readResourceIdentifier: Reader<string> = str({
+  check: (v) => {
+    const url = httpUrl(v);
+    if (typeof url === 'string') return url;
+    if (v.includes('?')) return 'must not contain a query (RFC 9728 §1.2)';
+    return undefined;
+  },
+});
+
+const RESOURCE_FIELDS = {
+  identifier: { read: readResourceIdentifier, required: true },
+  name: { read: str({ nonEmpty: true }) },
+  documentation: { read: str({ check: (v) => (typeof httpUrl(v) === 'string' ? (httpUrl(v) as string) : undefined) }) },
+  authorization_servers: { read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }) },
+} satisfies Record<string, Field<unknown>>;
+
+/** Scopes named by a requirement (none for auth: none / auth: token). */
+function requirementScopes(req: Requirement): readonly string[] {
+  return req.kind === 'all_of' || req.kind === 'any_of' ? req.scopes : [];
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** `org:read`, `read:pets`, `orgs.readonly`, `repo_read`: scopes whose name says they only read. */
+const READ_STYLE = /(^|[:._/-])read(only)?($|[:._/-])/i;
+
+/**
+ * Cross-checks that need the routes and the catalogue together, and the
+ * least-privilege lint (warnings: `check` prints them, hot reload logs them).
+ */
+function checkCatalogue(routes: readonly RouteConfig[], routeKeyNodes: ReadonlyMap<string, YNode>, catalogue: readonly ScopeInfo[] | undefined, catalogueNode: YNode, r: Reporter): void {
+  const byName = new Map((catalogue ?? []).map((c) => [c.name, c]));
+  const used = new Set<string>();
+  for (const route of routes) {
+    const at = routeKeyNodes.get(route.key);
+    const path = childPath('routes', route.key);
+    const scopes = requirementScopes(route.requirement);
+    for (const scope of scopes) {
+      used.add(scope);
+      const info = byName.get(scope);
+      if (catalogue !== undefined && info === undefined) {
+        r.error(at, path, `scope ${JSON.stringify(scope)} is not in the scopes catalogue`);
+      } else if (info?.deprecated === true) {
+        r.warning(at, path, `requires the deprecated scope ${JSON.stringify(scope)}${info.replacedBy === undefined ? '' : `; require ${JSON.stringify(info.replacedBy)} (tokens with the old scope are still accepted)`}`);
+      }
+    }
+    if (scopes.length > 0) {
+      const writes = route.methods.filter((m) => WRITE_METHODS.has(m));
+      if (writes.length > 0 && !route.anyMethod && scopes.every((s) => READ_STYLE.test(s))) {
+        r.warning(at, path, `${writes.join(',')} is protected only by read scope${scopes.length > 1 ? 's' : ''} (${scopes.join(', ')}): a read-only token can change data`);
+      }
+      if (route.methods.includes('GET')) {
+        const destructive = scopes.filter((s) => byName.get(s)?.destructive === true);
+        if (destructive.length > 0 && route.requirement.kind === 'all_of') {
+          r.warning(at, path, `GET requires the destructive scope ${destructive.join(', ')}: reading should not need a scope that can destroy`);
+        }
+      }
+    }
+    if (route.anyMethod) {
+      r.warning(at, path, `"*" allows every method (including DELETE) under one requirement; list the methods the API serves`);
+    }
+  }
+  if (catalogue === undefined) return;
+  for (const info of catalogue) {
+    const at = findKeyNode(catalogueNode, info.name);
+    const path = childPath('scopes', info.name);
+    // Without deprecated: true, readCatalogue already reported replaced_by.
+    if (info.replacedBy !== undefined && info.deprecated) {
+      const target = byName.get(info.replacedBy);
+      if (target === undefined) r.error(findValue(findValue(catalogueNode, info.name), 'replaced_by'), childPath(path, 'replaced_by'), `${JSON.stringify(info.replacedBy)} is not in the scopes catalogue`);
+      else if (target.deprecated) r.error(findValue(findValue(catalogueNode, info.name), 'replaced_by'), childPath(path, 'replaced_by'), `${JSON.stringify(info.replacedBy)} is itself deprecated: name the current scope`);
+    }
+    if (info.deprecated && info.required) r.error(at, path, 'a deprecated scope cannot be required of every request');
+    const aliasUsed = info.deprecated && info.replacedBy !== undefined && used.has(info.replacedBy);
+    if (!used.has(info.name) && !info.required && !aliasUsed) {
+      r.warning(at, path, 'no route requires this scope');
+    }
+  }
+}
+
+function findKeyNode(node: YNode, key: string): YNode {
+  if (!isMap(node)) return undefined;
+  const pair = (node.items as Array<Pair<YNode, YNode>>).find((p) => isScalar(p.key) && p.key.value === key);
+  return pair?.key ?? undefined;
 }
 
 // ───────────────────────────── the whole file ─────────────────────────────
@@ -694,6 +847,9 @@ const TOP_FIELDS = {
   unmatched: { read: oneOf(['deny'] as const) },
   mode: { read: oneOf(['enforce', 'shadow'] as const) },
   limits: { read: mapping(LIMIT_FIELDS) },
+  // Like routes, the catalogue's keys are data: read separately.
+  scopes: { read: () => undefined },
+  resource: { read: mapping(RESOURCE_FIELDS) },
   routes: { read: () => undefined, required: true },
 } satisfies Record<string, Field<unknown>>;
 
@@ -800,6 +956,24 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
     r.error(node, 'identity_headers.scopes', 'must differ from identity_headers.subject');
   }
 
+  const catalogueNode = findValue(root, 'scopes');
+  const hasCatalogue = findKeyNode(root, 'scopes') !== undefined;
+  const catalogue = hasCatalogue ? readCatalogue(catalogueNode, 'scopes', r, file) : undefined;
+  if (routes !== undefined) {
+    const keyNodes = new Map(routes.map((rt) => [rt.key, findKeyNode(routesNode, rt.key)]));
+    checkCatalogue(routes, keyNodes, catalogue, catalogueNode, r);
+  }
+  const res = top.resource;
+  const resource: ResourceConfig | undefined =
+    res?.identifier === undefined
+      ? undefined
+      : {
+          identifier: res.identifier,
+          name: res.name,
+          documentation: res.documentation,
+          authorizationServers: res.authorization_servers ?? issuers.map((i) => i.issuer),
+        };
+
   const l = top.limits ?? {};
   const limits: ServerLimits = {
     maxHeaderBytes: l.max_header_bytes ?? D.limits.maxHeaderBytes,
@@ -829,6 +1003,8 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
     mode: top.mode ?? D.mode,
     limits,
     routes: routes ?? [],
+    catalogue,
+    resource,
   };
 }
 

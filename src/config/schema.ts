@@ -122,6 +122,39 @@ export interface SourcePosition {
  */
 export type EnforcementMode = 'enforce' | 'shadow';
 
+/** One scope of the catalogue (`scopes:`), as real APIs publish them. */
+export interface ScopeInfo {
+  readonly name: string;
+  /** What the scope grants, for humans: shown by discovery, token info and `check`. */
+  readonly description: string | undefined;
+  readonly displayName: string | undefined;
+  /** Every request on a token-protected route must carry it, in addition to the route's own requirement. Default false. */
+  readonly required: boolean;
+  /** Listed in `scopes_supported` of the protected-resource metadata (RFC 9728). Default true. */
+  readonly discoverable: boolean;
+  /** Whether clients get it unless they opt out (`default: on|off`); informational. */
+  readonly defaultOn: boolean | undefined;
+  /** Grants destructive operations (`check` warns when a GET requires it). Default false. */
+  readonly destructive: boolean;
+  /** Default false. A deprecated scope with replaced_by is still accepted where its replacement is required. */
+  readonly deprecated: boolean;
+  readonly replacedBy: string | undefined;
+  readonly position: SourcePosition;
+}
+
+/** The protected resource, for RFC 9728 discovery and `resource_metadata` in challenges. */
+export interface ResourceConfig {
+  /** The resource identifier (an https URL); never taken from the request's Host. */
+  readonly identifier: string;
+  readonly name: string | undefined;
+  readonly documentation: string | undefined;
+  /** Issuer identifiers of the authorization servers. Default: every configured issuer. */
+  readonly authorizationServers: readonly string[];
+}
+
+/** A route scopegate answers itself instead of forwarding. */
+export type RouteResponder = 'token_info';
+
 export interface RouteConfig {
   /** The key exactly as written, e.g. `GET,POST /reports/:id`. */
   readonly key: string;
@@ -133,6 +166,8 @@ export interface RouteConfig {
   readonly requirement: Requirement;
   /** Per-route override of Config.mode; undefined inherits it. */
   readonly mode: EnforcementMode | undefined;
+  /** Answered by scopegate (e.g. token info), never forwarded. */
+  readonly respond: RouteResponder | undefined;
   readonly position: SourcePosition;
 }
 
@@ -153,6 +188,10 @@ export interface Config {
   readonly limits: ServerLimits;
   /** In file order. */
   readonly routes: readonly RouteConfig[];
+  /** The scope catalogue in file order, or undefined when the config has none (then any scope string is accepted). */
+  readonly catalogue: readonly ScopeInfo[] | undefined;
+  /** RFC 9728 protected-resource metadata; discovery is served only when set. */
+  readonly resource: ResourceConfig | undefined;
 }
 
 /**
