@@ -3,7 +3,8 @@
  * scopegate command line: argv → serve | check | demo.
  * Exit codes: 0 ok, 1 invalid config or failed start, 2 usage error.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfigIssue } from './errors.js';
 import { parseListen, readConfigFile } from './config/load.js';
@@ -19,6 +20,8 @@ Usage:
   scopegate check [--config FILE | FILE]   validate a config and print the compiled route table
   scopegate demo  [--config FILE | FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]
                                     run a self-contained demo: a local issuer, an echo upstream and the sidecar
+  scopegate import openapi SPEC [--out FILE]
+                                    build a config (routes + scope catalogue) from an OpenAPI 3.x document
   scopegate --help | --version
 
 The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -43,6 +46,37 @@ function loadOrReport(file: string): Config | undefined {
   return config;
 }
 
+/** `scopegate import openapi SPEC [--out FILE]`: the config goes to FILE or stdout, warnings to stderr. */
+async function runImport(args: string[], out: string | undefined): Promise<number> {
+  if (args[0] !== 'openapi' || args.length !== 2) {
+    process.stderr.write(`usage: scopegate import openapi SPEC [--out FILE]\n`);
+    return 2;
+  }
+  const spec = args[1] as string;
+  const { importOpenApi, OpenApiImportError } = await import('./openapi/import.js');
+  let text: string;
+  try {
+    text = readFileSync(spec, 'utf8');
+  } catch (error) {
+    process.stderr.write(`${spec}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
+    return 1;
+  }
+  try {
+    const result = importOpenApi(text, basename(spec));
+    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+    if (out === undefined) process.stdout.write(result.yaml);
+    else writeFileSync(out, result.yaml);
+    process.stderr.write(`${spec}: ${result.routes} routes, ${result.scopes} scopes${out === undefined ? '' : ` → ${out}`}; fill in auth.issuers, then run scopegate check\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof OpenApiImportError) {
+      process.stderr.write(`${spec}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -55,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
         version: { type: 'boolean', short: 'v' },
         listen: { type: 'string' },
         'admin-listen': { type: 'string' },
+        out: { type: 'string', short: 'o' },
       },
     });
   } catch (error) {
@@ -71,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help === true || command === 'help' ? 0 : 2;
   }
+  if (command === 'import') return runImport(positionals.slice(1), values.out);
   if (positionals.length > 2 || (positionals.length === 2 && values.config !== undefined)) {
     process.stderr.write(`unexpected argument: ${positionals[positionals.length - 1]}\n\n${USAGE}`);
     return 2;

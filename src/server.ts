@@ -22,6 +22,7 @@ import { sendDeny, sendError } from './proxy/respond.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { accessLog, createLogger, type Logger } from './telemetry/logger.js';
 import { createAdminServer } from './admin/server.js';
+import { createDiscovery, createTokenInfo, isDiscoveryRequest, sendDiscovery, type Discovery, type TokenInfo } from './builtin.js';
 
 export interface ScopegateOptions {
   /** Install SIGTERM/SIGINT drain and SIGHUP reload handlers (serve does; tests and the demo do not). */
@@ -59,6 +60,9 @@ interface Generation {
   readonly decider: Decider;
   readonly headers: HeaderPolicy;
   readonly forwarder: Forwarder;
+  /** RFC 9728 metadata, when the config has a `resource:` section. */
+  readonly discovery: Discovery | undefined;
+  readonly tokenInfo: TokenInfo;
 }
 
 /** File-change events come in bursts (a ConfigMap update is several renames); one reload per burst. */
@@ -95,6 +99,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     decider: createDecider(config, initialVerifier),
     headers: createHeaderPolicy(config.identityHeaders),
     forwarder: createForwarder(config.upstream),
+    discovery: createDiscovery(config),
+    tokenInfo: createTokenInfo(config),
   };
   metrics.setIssuerStateSource(() => generation.verifier.issuerStates());
   metrics.setTokenCacheSource(() => generation.verifier.cacheStats());
@@ -107,7 +113,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     const method = req.method ?? '';
     if (!decision.allow) {
       metrics.decision('deny', decision.reason, decisionSeconds);
-      sendDeny(res, decision, gen.config.auth.realm);
+      sendDeny(res, decision, gen.config.auth.realm, gen.discovery?.url);
       const total = performance.now() - started;
       metrics.request(method, decision.route, decision.status, total / 1000);
       accessLog(logger, {
@@ -124,6 +130,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       return;
     }
     const wouldDeny = decision.wouldDeny;
+    if (decision.deprecatedScopes !== undefined) for (const scope of decision.deprecatedScopes) metrics.deprecatedScopeUse(scope);
     if (wouldDeny === undefined) {
       metrics.decision('allow', 'allowed', decisionSeconds);
     } else {
@@ -132,6 +139,23 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
         { method, route: decision.route, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code },
         'shadow deny',
       );
+    }
+    if (decision.respond === 'token_info' && decision.token !== undefined) {
+      gen.tokenInfo.send(res, decision.token, method === 'HEAD');
+      const total = performance.now() - started;
+      metrics.request(method, decision.route, 200, total / 1000);
+      accessLog(logger, {
+        id: REQUEST_ID_PREFIX + (++requestCounter).toString(36),
+        method,
+        route: decision.route,
+        status: 200,
+        reason: 'allowed',
+        code: undefined,
+        decision_us: Math.round(decisionSeconds * 1e6),
+        upstream_ms: undefined,
+        total_ms: total,
+      });
+      return;
     }
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, {
       token: decision.token,
@@ -165,6 +189,14 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const gen = generation;
+    const discovery = gen.discovery;
+    if (discovery !== undefined && (req.method === 'GET' || req.method === 'HEAD') && isDiscoveryRequest(discovery, req.url ?? '')) {
+      sendDiscovery(res, discovery, req.method === 'HEAD');
+      const total = performance.now() - started;
+      metrics.request(req.method, discovery.path, 200, total / 1000);
+      accessLog(logger, { id: REQUEST_ID_PREFIX + (++requestCounter).toString(36), method: req.method, route: discovery.path, status: 200, reason: 'allowed', code: undefined, decision_us: 0, upstream_ms: undefined, total_ms: total });
+      return;
+    }
     let decision: Decision | Promise<Decision>;
     try {
       decision = gen.decider.decide(req.method ?? '', req.url ?? '', req.rawHeaders);
@@ -312,6 +344,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       decider,
       headers: createHeaderPolicy(next.identityHeaders),
       forwarder: upstreamChanged ? createForwarder(next.upstream) : current.forwarder,
+      discovery: createDiscovery(next),
+      tokenInfo: createTokenInfo(next),
     };
     applyServerLimits(next);
     metrics.setConfigHash(next.source.hash);

@@ -9,13 +9,13 @@
  */
 import { hasAccessTokenQuery, extractBearer } from '../auth/bearer.js';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
-import type { Config } from '../config/schema.js';
+import type { Config, RouteResponder } from '../config/schema.js';
 import { PathError, KeysUnavailableError } from '../errors.js';
 import { compileRouter } from '../routes/compile.js';
 import { canonicalizeTarget, type PathLimits } from '../routes/normalize.js';
 import type { Matcher, RouteDefinition } from '../routes/types.js';
 import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
-import { compileRequirement, type CompiledRequirement } from './scopes.js';
+import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
 
 export interface Decider {
   /**
@@ -35,6 +35,8 @@ export interface RoutePolicy {
   readonly requirement: CompiledRequirement;
   /** Policy denials on this route are forwarded and reported instead of answered (route mode, else global mode). */
   readonly shadow: boolean;
+  /** scopegate answers this route itself (token info). */
+  readonly respond: RouteResponder | undefined;
   readonly missingToken: Deny;
   readonly insufficientScope: Deny;
 }
@@ -87,7 +89,14 @@ function pathDeny(error: PathError): Deny {
   };
 }
 
-function buildRoutePolicy(key: string, template: string, methods: readonly string[], requirement: CompiledRequirement, shadow: boolean): RoutePolicy {
+function buildRoutePolicy(
+  key: string,
+  template: string,
+  methods: readonly string[],
+  requirement: CompiledRequirement,
+  shadow: boolean,
+  respond: RouteResponder | undefined,
+): RoutePolicy {
   const missingToken: Deny = Object.freeze({
     allow: false,
     status: 401,
@@ -113,7 +122,7 @@ function buildRoutePolicy(key: string, template: string, methods: readonly strin
     requiredScopes: requirement.scopes,
     challenge: Object.freeze({ error: 'insufficient_scope' as const }),
   });
-  return Object.freeze({ key, template, methods, requirement, shadow, missingToken, insufficientScope });
+  return Object.freeze({ key, template, methods, requirement, shadow, respond, missingToken, insufficientScope });
 }
 
 /** `name` is "host" in any case, compared without allocating a lower-cased copy. */
@@ -147,11 +156,13 @@ export interface CompiledPolicies {
 /** Config routes → per-route policies and the compiled router that carries them. No I/O, no verifier. */
 export function compilePolicies(config: Config): CompiledPolicies {
   const matching = config.auth.scopeMatching;
+  const rules = catalogueRules(config.catalogue);
   const policies: RoutePolicy[] = [];
   const definitions: RouteDefinition<RoutePolicy>[] = [];
   for (const route of config.routes) {
-    const shadow = (route.mode ?? config.mode) === 'shadow';
-    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching), shadow);
+    // A route scopegate answers itself has nothing upstream to forward to: always enforced.
+    const shadow = (route.mode ?? config.mode) === 'shadow' && route.respond === undefined;
+    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching, rules), shadow, route.respond);
     policies.push(policy);
     definitions.push({ template: route.path, methods: route.methods, data: policy });
   }
@@ -201,10 +212,15 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
       // An unverified token never becomes identity: forward it without one.
       return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, paramNames, paramValues) : deny;
     }
-    if (!policy.requirement.satisfiedBy(result.token.scopeSet)) {
+    const requirement = policy.requirement;
+    const granted = result.token.scopeSet;
+    if (!requirement.satisfiedBy(granted)) {
       return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : policy.insufficientScope;
     }
-    return { allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues };
+    // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
+    const deprecatedScopes =
+      requirement.deprecatedAliases.length > 0 && !requirement.satisfiedByCurrent(granted) ? requirement.deprecatedAliases.filter((s) => granted.has(s)) : undefined;
+    return { allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues, deprecatedScopes, respond: policy.respond };
   }
 
   function decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision> {

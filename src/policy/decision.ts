@@ -4,6 +4,7 @@
  * Allow into a forward (proxy/forward.ts).
  */
 import type { VerifiedToken } from '../auth/types.js';
+import type { RouteResponder } from '../config/schema.js';
 
 /** Reasons, exactly the `reason` label values of scopegate_decisions_total (DESIGN.md §6). */
 export type DenyReason =
@@ -34,6 +35,10 @@ export interface Allow {
    * request is forwarded anyway; the server logs and counts it as shadow_deny.
    */
   readonly wouldDeny?: Deny;
+  /** Deprecated scopes the token was accepted with, in place of their replacements (counted per scope). */
+  readonly deprecatedScopes?: readonly string[];
+  /** Set when scopegate answers this route itself instead of forwarding. */
+  readonly respond?: RouteResponder;
 }
 
 /** The `route` of an Allow forwarded in shadow mode without a matching route: the metrics label of DESIGN.md §6. */

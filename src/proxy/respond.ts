@@ -80,17 +80,23 @@ function challengeOf(deny: Deny): ChallengeError | undefined {
   return undefined;
 }
 
-/** The exact RFC 6750 §3 `WWW-Authenticate` value for a deny, or undefined. */
-export function buildChallenge(deny: Deny, realm: string): string | undefined {
+/**
+ * The exact RFC 6750 §3 `WWW-Authenticate` value for a deny, or undefined.
+ * `resourceMetadata` (RFC 9728 §5.1) is the absolute URL of the protected-resource
+ * metadata, added to every Bearer challenge when discovery is configured.
+ */
+export function buildChallenge(deny: Deny, realm: string, resourceMetadata?: string): string | undefined {
   const error = challengeOf(deny);
   if (error === undefined) return undefined;
   let value = `Bearer realm=${quotedRealm(realm)}`;
   // RFC 6750 §3.1: a request without credentials gets no error code at all.
-  if (error === '') return value;
-  value += `, error="${error}", error_description="${sanitizeNqs(deny.description)}"`;
-  if (error === 'insufficient_scope' && deny.requiredScopes !== undefined && deny.requiredScopes.length > 0) {
-    value += `, scope="${scopeString(deny.requiredScopes)}"`;
+  if (error !== '') {
+    value += `, error="${error}", error_description="${sanitizeNqs(deny.description)}"`;
+    if (error === 'insufficient_scope' && deny.requiredScopes !== undefined && deny.requiredScopes.length > 0) {
+      value += `, scope="${scopeString(deny.requiredScopes)}"`;
+    }
   }
+  if (resourceMetadata !== undefined) value += `, resource_metadata="${sanitizeNqs(resourceMetadata, Number.MAX_SAFE_INTEGER)}"`;
   return value;
 }
 
@@ -113,7 +119,7 @@ function closeIfBodyPending(res: ServerResponse, headers: Record<string, string 
 }
 
 /** Write a deny (DESIGN.md §4): status, challenge, JSON body, no-store. */
-export function sendDeny(res: ServerResponse, deny: Deny, realm: string): void {
+export function sendDeny(res: ServerResponse, deny: Deny, realm: string, resourceMetadata?: string): void {
   if (res.headersSent || res.destroyed) return;
   const body: { error: string; error_description: string; scope?: string } = {
     error: deny.error,
@@ -124,7 +130,7 @@ export function sendDeny(res: ServerResponse, deny: Deny, realm: string): void {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   };
-  const challenge = buildChallenge(deny, realm);
+  const challenge = buildChallenge(deny, realm, resourceMetadata);
   if (challenge !== undefined) headers['www-authenticate'] = challenge;
   if (deny.status === 403 && deny.requiredScopes !== undefined && deny.requiredScopes.length > 0) {
     body.scope = deny.requiredScopes.join(' ');

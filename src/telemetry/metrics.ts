@@ -74,6 +74,8 @@ export interface Metrics {
    * shadow mode forwarded anyway; its duration is recorded under outcome="deny".
    */
   decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number): void;
+  /** A request accepted with a deprecated scope in place of its replacement. */
+  deprecatedScopeUse(scope: string): void;
   /** A config reload attempt (SIGHUP or file change) and how it ended. */
   configReload(result: 'success' | 'failure'): void;
   /** The active config: scopegate_config_info{hash} is 1 for it and absent for any other. */
@@ -147,6 +149,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   configReloads.inc({ result: 'success' }, 0);
   configReloads.inc({ result: 'failure' }, 0);
+  const deprecatedUse = new Counter({
+    name: 'scopegate_deprecated_scope_use_total',
+    help: 'Requests accepted only because of a deprecated scope (catalogue replaced_by), by that scope: when it stays flat, the scope can be retired.',
+    labelNames: ['scope'] as const,
+    registers,
+  });
   const configInfo = new Gauge({
     name: 'scopegate_config_info',
     help: 'The active config, by sha256 of its file (first 12 hex digits): always 1.',
@@ -271,6 +279,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       decisionChildren[outcome].observe(seconds);
       const counter = reasonChildren.get(reason);
       if (counter !== undefined) counter.inc();
+    },
+
+    deprecatedScopeUse(scope) {
+      deprecatedUse.inc({ scope });
     },
 
     configReload(result) {
