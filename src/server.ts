@@ -157,6 +157,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       });
       return;
     }
+    // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
+    if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, {
       token: decision.token,
       clientIp: req.socket.remoteAddress,
@@ -234,6 +236,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     onRequest,
   );
   server.maxHeadersCount = limits.maxHeaderCount;
+  // Node answers `Expect: 100-continue` itself before 'request' unless this event
+  // is handled: the client would then upload a body that a deny throws away.
+  // Here the decision comes first; finish() sends 100 Continue only on an allow.
+  server.on('checkContinue', onRequest);
   // CONNECT is never forwarded: answer it instead of letting Node drop the socket silently.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     const body = '{"error":"method_not_allowed","error_description":"CONNECT is not supported"}';

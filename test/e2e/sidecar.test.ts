@@ -278,3 +278,45 @@ t.test('readiness follows JWKS loading and drain; SIGTERM finishes in-flight wor
   t.equal(res.status, 200, 'the in-flight request completed');
   t.equal(await sidecar.exited, 0, 'exit code 0 after drain');
 });
+
+t.test('Expect: 100-continue is answered only after the decision', async (t) => {
+  const key = generateKey('p256');
+  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
+  const upstream = await startUpstream();
+  t.teardown(async () => {
+    await upstream.close();
+    await jwks.close();
+  });
+  const sidecar = await startSidecar(testConfigYaml({ issuer: ISSUER, jwksUri: jwks.jwksUri, upstream: upstream.url, routes: ROUTES }));
+  t.teardown(() => sidecar.stop());
+  await sidecar.waitForLog('signing keys loaded');
+  const { request } = await import('node:http');
+  /** Sends headers with Expect: 100-continue and reports whether 100 came before the final status. */
+  const expectContinue = (token: string | undefined) =>
+    new Promise<{ continued: boolean; status: number }>((resolve, reject) => {
+      let continued = false;
+      const req = request({
+        host: '127.0.0.1',
+        port: sidecar.port,
+        method: 'POST',
+        path: '/api/oauth-client/v1/projects',
+        headers: { expect: '100-continue', 'content-type': 'application/json', 'content-length': '2', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      });
+      req.on('continue', () => {
+        continued = true;
+        req.end('{}');
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ continued, status: res.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+  const before = upstream.count;
+  t.same(await expectContinue(undefined), { continued: false, status: 401 }, 'denied: no 100 Continue, so no body was sent');
+  t.equal(upstream.count, before);
+  const writer = signToken(key, claims(ISSUER, AUD, { scope: 'projects:write' }));
+  t.same(await expectContinue(writer), { continued: true, status: 200 }, 'allowed: 100 Continue, then the body, then the upstream answer');
+  t.equal(upstream.requests[upstream.requests.length - 1]!.bodyBytes, 2);
+});
