@@ -1,0 +1,209 @@
+/** The text `scopegate explain` prints: five numbered sections, labels aligned, no color unless asked. */
+import type { Explanation, ResponseView, TokenDetails } from './types.js';
+
+export interface FormatOptions {
+  /** ANSI bold/green/red for headings and verdicts (the CLI turns it on for a TTY only). */
+  readonly color?: boolean;
+  /** "Now" for expiry arithmetic, seconds since epoch (tests pin it). */
+  readonly nowS?: number;
+}
+
+const LABEL = 17;
+const INDENT = '   ';
+
+function rows(rs: readonly (readonly string[])[], indent = INDENT): string[] {
+  const widths: number[] = [];
+  for (const r of rs) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rs.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd());
+}
+
+function duration(s: number): string {
+  const a = Math.abs(Math.round(s));
+  if (a < 60) return `${a}s`;
+  if (a < 3600) return `${Math.floor(a / 60)}m ${a % 60}s`;
+  if (a < 86400) return `${Math.floor(a / 3600)}h ${Math.floor((a % 3600) / 60)}m`;
+  return `${Math.floor(a / 86400)}d ${Math.floor((a % 86400) / 3600)}h`;
+}
+
+function when(epochS: number, nowS: number): string {
+  const iso = new Date(epochS * 1000).toISOString().replace('.000Z', 'Z');
+  const delta = epochS - nowS;
+  return `${iso} (${delta >= 0 ? `in ${duration(delta)}` : `${duration(delta)} ago`})`;
+}
+
+function response(r: ResponseView, indent: string): string[] {
+  const lines = [r.statusLine, ...r.headers.map(([k, v]) => `${k}: ${v}`), ''];
+  lines.push(r.bodySent ? r.body : `(body not sent for HEAD: ${r.body})`);
+  return lines.map((l) => (l === '' ? '' : indent + l));
+}
+
+export function formatExplanation(e: Explanation, options: FormatOptions = {}): string {
+  const color = options.color === true;
+  const nowS = options.nowS ?? Math.floor(Date.now() / 1000);
+  const bold = (s: string): string => (color ? `\x1b[1m${s}\x1b[22m` : s);
+  const green = (s: string): string => (color ? `\x1b[32m${s}\x1b[39m` : s);
+  const red = (s: string): string => (color ? `\x1b[31m${s}\x1b[39m` : s);
+  const kv = (label: string, value: string): string => `${INDENT}${label.padEnd(LABEL)}${value}`;
+  const out: string[] = [];
+
+  out.push(bold(`scopegate explain  ${e.method} ${e.target}`));
+  out.push(kv('config', `${e.config.file} (sha256 ${e.config.hash.slice(0, 12)}), mode ${e.config.mode}`));
+
+  // 1.
+  out.push('', bold('1. Canonical path'));
+  const c = e.canonical;
+  out.push(kv('raw target', c.raw));
+  if (c.ok) {
+    out.push(kv('canonical path', c.path + (c.raw.split('?')[0] === c.path ? '' : '   (normalized: this is what is matched and forwarded)')));
+    out.push(kv('query', c.query === '' ? '(none)' : `${c.query}   (forwarded untouched)`));
+  } else {
+    out.push(kv('refused', red(`400 ${c.code}: ${c.message}`)));
+  }
+
+  // 2.
+  const r = e.route;
+  out.push('', bold(`2. Route match${r === undefined ? '' : `: ${r.method} ${r.path}`}`));
+  if (e.preempted !== undefined) {
+    out.push(`${INDENT}not reached: ${e.preempted}`);
+  } else if (r === undefined) {
+    out.push(`${INDENT}not reached: the path was refused`);
+  } else {
+    if (r.candidates.length === 0) {
+      out.push(`${INDENT}no route template matches this path (any method)`);
+    } else {
+      out.push(`${INDENT}routes whose template matches the path (any method), most specific first:`);
+      out.push(...rows(r.candidates.map((cand, i) => [`${cand.winner ? '→' : ' '} ${i + 1}.`, cand.methods.join(','), cand.template, cand.why]), INDENT + '  '));
+    }
+    if (r.misses.length > 0) {
+      out.push(r.result.kind === 'found' ? `${INDENT}more specific branches tried first, then abandoned (backtracking):` : `${INDENT}closest routes:`);
+      out.push(...rows(r.misses.map((m) => ['-', m.key, m.why]), INDENT + '  '));
+      if (r.moreMisses > 0) out.push(`${INDENT}  … and ${r.moreMisses} more`);
+    }
+    const res = r.result;
+    if (res.kind === 'found') {
+      out.push(kv('result', green(`${res.template}   (route "${res.key}")`)));
+      if (res.headFallback) out.push(kv('', 'HEAD is served by this route\'s GET (HEAD→GET fallback)'));
+      if (res.params.length > 0) out.push(kv('params', res.params.map(([n, v]) => `${n} = ${JSON.stringify(v)}`).join(', ')));
+    } else if (res.kind === 'no_route') {
+      out.push(kv('result', red('404: no route matches this path')));
+    } else {
+      out.push(kv('result', red(`405: ${r.method} is not served on ${res.template}; Allow: ${res.allow.join(', ')}`)));
+    }
+    out.push(kv('compiled matcher', r.matcher.agrees ? `agrees (${r.matcher.summary})` : red(`DISAGREES: ${r.matcher.summary} — this is a bug`)));
+  }
+
+  // 3.
+  const q = e.requirement;
+  out.push('', bold(`3. Requirement${q === undefined ? '' : `: ${q.text}`}`));
+  if (q === undefined) {
+    out.push(`${INDENT}not reached: ${e.preempted !== undefined ? 'answered before routing' : 'no route'}`);
+  } else {
+    const kindText: Record<string, string> = {
+      none: 'public: no token is read at all',
+      token: 'any valid token, no scope needed',
+      all_of: q.scopes.length === 1 ? 'the token needs this scope' : 'the token needs every scope listed',
+      any_of: 'the token needs at least one scope listed',
+    };
+    out.push(kv('kind', `${q.kind}: ${kindText[q.kind] ?? q.kind}`));
+    if (q.shadow) out.push(kv('mode', 'shadow (report-only): a policy deny is logged and the request forwarded anyway'));
+    if (q.respond !== undefined) out.push(kv('answered by', `scopegate itself (${q.respond}), never forwarded`));
+    if (q.scopes.length > 0) {
+      out.push(kv('scope matching', q.matching === 'hierarchical' ? 'hierarchical: a scope or any whole-segment prefix of it satisfies it' : 'exact: only the scope itself satisfies it'));
+      const withToken = q.scopes[0]?.granted !== undefined;
+      const anyAlias = q.scopes.some((s) => s.aliases.length > 0);
+      const header = ['required', 'from', 'satisfied by any of', ...(anyAlias ? ['deprecated aliases accepted'] : []), ...(withToken ? ['token'] : [])];
+      out.push(
+        ...rows([
+          header,
+          ...q.scopes.map((s) => [
+            s.scope,
+            s.route && s.catalogue ? 'route + catalogue' : s.catalogue ? 'catalogue (required: true)' : 'route',
+            s.satisfiedBy.join(', '),
+            ...(anyAlias ? [s.aliases.length === 0 ? '-' : s.aliases.join(', ')] : []),
+            ...(s.granted === undefined ? [] : [s.granted.length > 0 ? green(`✓ has ${s.granted.join(', ')}`) : red('✗ missing')]),
+          ]),
+        ]),
+      );
+      if (q.kind === 'any_of' && q.scopes.some((s) => s.catalogue)) out.push(`${INDENT}(one of the route's scopes, and every catalogue-required one)`);
+    }
+    if (q.satisfied !== undefined) out.push(kv('verdict', q.satisfied ? green('satisfied') : red('not satisfied')));
+    else if (q.needsToken) out.push(kv('verdict', 'no token scopes to check'));
+  }
+
+  // 4.
+  const t = e.token;
+  const tokenTitle = {
+    none: 'none',
+    not_checked: 'given, not checked',
+    hypothetical: 'hypothetical (--scopes)',
+    valid: 'verified (--token)',
+    invalid: t.kind === 'invalid' && t.code === 'ERR_AUTH_KEYS_UNAVAILABLE' ? 'cannot be checked (--token)' : 'invalid (--token)',
+  }[t.kind];
+  out.push('', bold(`4. Token: ${tokenTitle}`));
+  switch (t.kind) {
+    case 'none':
+      out.push(`${INDENT}the request carries no Authorization header`);
+      break;
+    case 'not_checked':
+      out.push(`${INDENT}nothing reads the token on this request, so it is not verified`);
+      break;
+    case 'hypothetical':
+      out.push(`${INDENT}a valid token is assumed: signature, issuer, audience and expiry are NOT checked in this mode`);
+      out.push(kv('scopes', t.scopes.length === 0 ? '(none)' : t.scopes.join(' ')));
+      break;
+    case 'valid': {
+      const d: TokenDetails = t.token;
+      out.push(kv('result', green('valid: signature, issuer, audience, algorithm and expiry checked')));
+      out.push(kv('issuer', d.issuer));
+      out.push(kv('subject', d.subject ?? '(no sub)'));
+      out.push(kv('client', d.clientId ?? '(no client_id or azp)'));
+      if (d.issuedAt !== undefined) out.push(kv('issued', when(d.issuedAt, nowS)));
+      out.push(kv('expires', when(d.expiresAt, nowS)));
+      out.push(kv('scopes', d.scopes.length === 0 ? '(none)' : d.scopes.join(' ')));
+      break;
+    }
+    case 'invalid':
+      out.push(kv('result', red(`${t.code}: ${t.message}`)));
+      break;
+  }
+  for (const j of t.jwks) out.push(kv('jwks fetch', j));
+  if (t.note !== undefined) out.push(kv('read by decide', `no: ${t.note}`));
+
+  // 5.
+  const o = e.outcome;
+  if (o.allow) {
+    const title = o.answered !== undefined ? 'ALLOW, answered by scopegate' : o.wouldDeny === undefined ? 'ALLOW' : 'FORWARDED (shadow mode)';
+    out.push('', bold(`5. Outcome: ${green(title)}`));
+    if (o.deprecatedScopes.length > 0) {
+      out.push(kv('deprecated', `accepted through deprecated scope${o.deprecatedScopes.length > 1 ? 's' : ''} ${o.deprecatedScopes.join(', ')} (counted in scopegate_deprecated_scope_use_total)`));
+    }
+    if (o.answered !== undefined) {
+      out.push(kv('answered by', o.answered.by));
+      out.push(`${INDENT}the client receives:`);
+      out.push(...response(o.answered.response, INDENT + '  '));
+    } else {
+      out.push(kv('forwarded to', e.config.upstream));
+      out.push(`${INDENT}  ${o.method} ${o.path}${o.query}`);
+      for (const [k, v] of o.identityHeaders) out.push(`${INDENT}  ${k}: ${v}`);
+      out.push(`${INDENT}  (plus the client's headers: Authorization unchanged; hop-by-hop, method-override and client-sent identity headers removed; X-Forwarded-* set)`);
+    }
+    if (o.wouldDeny !== undefined) {
+      out.push(kv('enforce mode', red(`would deny: ${o.wouldDeny.deny.status} ${o.wouldDeny.deny.reason} (${o.wouldDeny.deny.code}); logged as "shadow deny"`)));
+      out.push(`${INDENT}the response enforce mode would send:`);
+      out.push(...response(o.wouldDeny.response, INDENT + '  '));
+    }
+  } else {
+    out.push('', bold(`5. Outcome: ${red(`DENY ${o.deny.status} ${o.deny.reason}`)}`));
+    out.push(kv('refused at', o.step));
+    out.push(kv('code', o.deny.code));
+    out.push(`${INDENT}the client receives (the upstream never sees the request):`);
+    out.push(...response(o.response, INDENT + '  '));
+  }
+
+  if (e.problems.length > 0) {
+    out.push('', bold(red('BUG: the trace and the real decision disagree')));
+    for (const p of e.problems) out.push(`${INDENT}${red(p)}`);
+  }
+  out.push('', `exit ${o.allow ? '0 (allowed)' : '1 (denied)'}`);
+  return out.join('\n') + '\n';
+}
