@@ -13,8 +13,8 @@ import { Agent, request } from 'undici';
 import type { Algorithm, IssuerConfig, JwksConfig } from '../config/schema.js';
 import type { AuthHooks, IssuerKeyState } from './types.js';
 
-/** Verifies one compact JWS with one key and one alg; returns the payload or throws (fast-jwt errors). */
-export type KeyVerifyFn = (token: string) => Record<string, unknown>;
+/** Checks one JWS signature (RFC 7515 §5.2) over its signing input with one key and one alg. Never throws. */
+export type KeyVerifyFn = (signingInput: Buffer, signature: Buffer) => boolean;
 export type KeyVerifierFactory = (pem: string, alg: Algorithm) => KeyVerifyFn;
 
 export interface JwksKey {
@@ -36,7 +36,7 @@ export interface JwksKey {
 }
 
 export interface JwksStoreOptions {
-  /** Builds the per-key/alg verifiers at import (verify.ts passes fast-jwt here). */
+  /** Builds the per-key/alg signature checks at import (verify.ts passes node:crypto here). */
   readonly createVerifier?: KeyVerifierFactory;
 }
 
@@ -78,7 +78,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MIN_RETRY_MS = 1_000;
 /**
  * Keys imported per set. Real sets hold 1–10 keys; importing one costs ~0.1 ms of
- * blocking CPU (createPublicKey + PEM export + fast-jwt's key check), so a hostile 1 MiB
+ * blocking CPU (createPublicKey + PEM export + the per-alg key setup), so a hostile 1 MiB
  * set of ~2000 RSA keys would stall the event loop. Keys beyond this are skipped and reported.
  */
 const MAX_KEYS = 64;
