@@ -51,13 +51,15 @@ export interface WorldOptions {
   readonly extra?: string;
   readonly authExtra?: string;
   readonly routes?: readonly string[];
+  /** More keys published in the JWKS from the start (the world's own EdDSA key is always there). */
+  readonly keys?: readonly TestKey[];
   /** upstream.connections (the undici pool size). */
   readonly upstreamConnections?: number;
 }
 
 export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const key = generateKey('ed25519');
-  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
+  const jwks = await startJwksServer({ keys: [jwkOf(key), ...(o.keys ?? []).map((k) => jwkOf(k))] });
   const upstream = await startUpstream();
   const sidecar = await startSidecar(
     testConfigYaml({
