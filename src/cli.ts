@@ -20,6 +20,8 @@ Usage:
   scopegate check [--config FILE | FILE]   validate a config and print the compiled route table
   scopegate demo  [--config FILE | FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]
                                     run a self-contained demo: a local issuer, an echo upstream and the sidecar
+  scopegate explain [--config FILE] METHOD PATH [--token JWT | --scopes "a b"]
+                                    trace one request: canonical path, route match, requirement, token, the exact response
   scopegate import openapi SPEC [--out FILE]
                                     build a config (routes + scope catalogue) from an OpenAPI 3.x document
   scopegate --help | --version
@@ -78,6 +80,11 @@ async function runImport(args: string[], out: string | undefined): Promise<numbe
 }
 
 async function main(argv: string[]): Promise<number> {
+  // explain has its own options (--token, --scopes) and two positionals: its module parses them.
+  if (argv[0] === 'explain') {
+    const { runExplainArgv } = await import('./explain.js');
+    return runExplainArgv(argv.slice(1));
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -14,7 +14,7 @@ import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.
 import type { AuthHooks } from './auth/types.js';
 import { readConfigFile } from './config/load.js';
 import { formatConfigIssue } from './errors.js';
-import { createDecider, type Decider } from './policy/decide.js';
+import { MISSING_HOST, createDecider, type Decider } from './policy/decide.js';
 import type { Decision } from './policy/decision.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createHeaderPolicy, type HeaderPolicy } from './proxy/headers.js';
@@ -200,6 +200,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       return;
     }
     let decision: Decision | Promise<Decision>;
+    if (req.headers.host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
+      finish(req, res, MISSING_HOST, started, gen);
+      return;
+    }
     try {
       decision = gen.decider.decide(req.method ?? '', req.url ?? '', req.rawHeaders);
     } catch (error) {
@@ -230,7 +234,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // Reject rather than guess on ambiguous framing (CL+TE, bare LF, obs-fold): llhttp strict mode.
       insecureHTTPParser: false,
-      requireHostHeader: true,
+      // Checked in onRequest instead: Node's own rejection is a body-less 400, ours is the usual JSON deny.
+      requireHostHeader: false,
       joinDuplicateHeaders: false,
     },
     onRequest,

@@ -67,6 +67,17 @@ const QUERY_TOKEN: Deny = Object.freeze({
   challenge: Object.freeze({ error: 'invalid_request' as const }),
 });
 
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (answered by the server before decide()). */
+export const MISSING_HOST: Deny = Object.freeze({
+  allow: false,
+  status: 400,
+  reason: 'bad_request',
+  error: 'invalid_request',
+  description: 'an HTTP/1.1 request needs a Host header',
+  code: 'ERR_REQUEST_MISSING_HOST',
+  route: undefined,
+});
+
 const DUPLICATE_HOST: Deny = Object.freeze({
   allow: false,
   status: 400,
@@ -87,6 +98,16 @@ function pathDeny(error: PathError): Deny {
     code: error.code,
     route: undefined,
   };
+}
+
+/** The 403 description: for any_of, the alternatives apart from the catalogue's always-required scopes. */
+function insufficientScopeText(requirement: CompiledRequirement): string {
+  if (requirement.kind !== 'any_of') {
+    return `the token needs the scope${requirement.scopes.length > 1 ? 's' : ''}: ${requirement.scopes.join(' ')}`;
+  }
+  const required = requirement.scopes.slice(requirement.alternatives);
+  const oneOf = `the token needs one of these scopes: ${requirement.scopes.slice(0, requirement.alternatives).join(' ')}`;
+  return required.length === 0 ? oneOf : `${oneOf}, and all of: ${required.join(' ')}`;
 }
 
 function buildRoutePolicy(
@@ -113,10 +134,7 @@ function buildRoutePolicy(
     status: 403,
     reason: 'insufficient_scope',
     error: 'insufficient_scope',
-    description:
-      requirement.kind === 'any_of'
-        ? `the token needs one of these scopes: ${requirement.scopes.join(' ')}`
-        : `the token needs the scope${requirement.scopes.length > 1 ? 's' : ''}: ${requirement.scopes.join(' ')}`,
+    description: insufficientScopeText(requirement),
     code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
     route: template,
     requiredScopes: requirement.scopes,

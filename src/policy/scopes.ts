@@ -27,6 +27,8 @@ export interface CompiledRequirement {
   readonly kind: Requirement['kind'];
   /** Scopes the client should ask for (the route's, then the catalogue's required ones): the 403 `scope` attribute. */
   readonly scopes: readonly string[];
+  /** For any_of: how many of `scopes` (from the start) are alternatives; the rest are always required. */
+  readonly alternatives: number;
   /**
    * Deprecated scopes this requirement accepts in place of their replacements.
    * Empty for most routes; when not, `satisfiedByCurrent` tells whether a token
@@ -111,7 +113,7 @@ function describeRequirement(requirement: Requirement, required: readonly string
 export function compileRequirement(requirement: Requirement, matching: ScopeMatching, catalogue: CatalogueRules = NO_CATALOGUE): CompiledRequirement {
   const text = describeRequirement(requirement, catalogue.required);
   if (requirement.kind === 'none') {
-    return Object.freeze({ kind: 'none', scopes: [], needsToken: false, satisfiedBy: ALWAYS, satisfiedByCurrent: ALWAYS, deprecatedAliases: [], text });
+    return Object.freeze({ kind: 'none', scopes: [], alternatives: 0, needsToken: false, satisfiedBy: ALWAYS, satisfiedByCurrent: ALWAYS, deprecatedAliases: [], text });
   }
   const routeScopes = requirement.kind === 'token' ? [] : requirement.scopes;
   const aliasesOf = (scope: string): readonly string[] => catalogue.aliases.get(scope) ?? [];
@@ -125,6 +127,7 @@ export function compileRequirement(requirement: Requirement, matching: ScopeMatc
   return Object.freeze({
     kind: requirement.kind,
     scopes: Object.freeze([...routeScopes, ...catalogue.required.filter((s) => !routeScopes.includes(s))]),
+    alternatives: requirement.kind === 'any_of' ? routeScopes.length : 0,
     needsToken: true,
     satisfiedBy: deprecatedAliases.length === 0 ? satisfiedByCurrent : build(true),
     satisfiedByCurrent,

@@ -9,13 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startJwksServer } from '../helpers/jwks-server.js';
-import { generateKey, jwkOf } from '../helpers/keys.js';
-import { claims, nowS, signToken } from '../helpers/tokens.js';
+import { nowS } from '../helpers/tokens.js';
 import { testConfigYaml } from '../helpers/config.js';
-import { CLI, startSidecar } from '../helpers/sidecar.js';
-import { startUpstream } from '../helpers/upstream.js';
+import { CLI } from '../helpers/sidecar.js';
 import { send } from '../helpers/http.js';
+import { startStack } from '../helpers/stack.js';
 
 const ISSUER = 'https://idp.catalogue.test/';
 const CATALOGUE = `resource:
@@ -50,17 +48,9 @@ const ROUTES = [
 ];
 
 t.test('catalogue features over HTTP', async (t) => {
-  const key = generateKey('p256');
-  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
-  const upstream = await startUpstream();
-  t.teardown(async () => {
-    await upstream.close();
-    await jwks.close();
-  });
-  const sidecar = await startSidecar(testConfigYaml({ issuer: ISSUER, jwksUri: jwks.jwksUri, upstream: upstream.url, extra: CATALOGUE, routes: ROUTES }));
-  t.teardown(() => sidecar.stop());
-  await sidecar.waitForLog('signing keys loaded');
-  const tok = (scope: string) => signToken(key, claims(ISSUER, 'https://api.example.com', { scope, sub: 'person-7', client_id: 'cli-app' }));
+  const stack = await startStack(t, { issuer: ISSUER, extra: CATALOGUE, routes: ROUTES });
+  const { upstream, sidecar } = stack;
+  const tok = (scope: string) => stack.token(scope, { sub: 'person-7', client_id: 'cli-app' });
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
     send(sidecar.url, path, { headers: { ...headers, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) } });
   const METADATA_URL = 'https://api.example.com/.well-known/oauth-protected-resource/v1';

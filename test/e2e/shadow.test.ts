@@ -4,35 +4,20 @@
  * token never becomes identity; ambiguous requests are still refused.
  */
 import t from 'tap';
-import { startJwksServer } from '../helpers/jwks-server.js';
-import { generateKey, jwkOf } from '../helpers/keys.js';
+import { generateKey } from '../helpers/keys.js';
 import { claims, signToken } from '../helpers/tokens.js';
-import { testConfigYaml } from '../helpers/config.js';
-import { startSidecar } from '../helpers/sidecar.js';
-import { startUpstream } from '../helpers/upstream.js';
 import { send } from '../helpers/http.js';
+import { startStack } from '../helpers/stack.js';
 
 const ISSUER = 'https://idp.shadow.test/';
 
 t.test('shadow mode end to end', async (t) => {
-  const key = generateKey('rsa');
-  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
-  const upstream = await startUpstream();
-  t.teardown(async () => {
-    await upstream.close();
-    await jwks.close();
+  const { key, upstream, sidecar } = await startStack(t, {
+    issuer: ISSUER,
+    keyKind: 'rsa',
+    extra: 'mode: shadow',
+    routes: ['GET /orgs: org:read', 'GET /admin: { scope: admin, mode: enforce }'],
   });
-  const sidecar = await startSidecar(
-    testConfigYaml({
-      issuer: ISSUER,
-      jwksUri: jwks.jwksUri,
-      upstream: upstream.url,
-      extra: 'mode: shadow',
-      routes: ['GET /orgs: org:read', 'GET /admin: { scope: admin, mode: enforce }'],
-    }),
-  );
-  t.teardown(() => sidecar.stop());
-  await sidecar.waitForLog('signing keys loaded');
   const last = () => upstream.requests[upstream.requests.length - 1]!;
 
   t.test('missing token: forwarded, reported, no identity', async (t) => {
@@ -74,7 +59,7 @@ t.test('shadow mode end to end', async (t) => {
   });
 
   t.test('logged with would_deny and counted as shadow_deny', async (t) => {
-    const lines = sidecar.logs('shadow deny');
+    const lines = await sidecar.waitForLogs('shadow deny', 4);
     t.same(
       lines.map((l) => l['would_deny']).sort(),
       ['insufficient_scope', 'invalid_token', 'missing_token', 'no_route'],
@@ -83,7 +68,7 @@ t.test('shadow mode end to end', async (t) => {
     for (const reason of ['missing_token', 'invalid_token', 'insufficient_scope', 'no_route']) {
       t.match(metrics, new RegExp(`scopegate_decisions_total\\{outcome="shadow_deny",reason="${reason}"\\} 1`), reason);
     }
-    const access = sidecar.logs('request').filter((l) => l['status'] === 200);
+    const access = (await sidecar.waitForLogs('request', 6)).filter((l) => l['status'] === 200);
     t.ok(access.some((l) => l['reason'] === 'missing_token'), 'the access line carries the would-be reason');
   });
 });

@@ -12,6 +12,8 @@ import { testConfigYaml } from '../helpers/config.js';
 import { startSidecar, type Sidecar } from '../helpers/sidecar.js';
 import { closedPort, delayHandler, echoHandler, resetHandler, startUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 import { send } from '../helpers/http.js';
+import { startStack } from '../helpers/stack.js';
+import { rawExchange } from '../helpers/raw.js';
 
 const ISSUER = 'https://idp.e2e.test/';
 const AUD = 'https://api.example.com';
@@ -26,18 +28,7 @@ const ROUTES = [
 ];
 
 t.test('scopegate serve, end to end', async (t) => {
-  const key = generateKey('rsa');
-  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
-  const upstream = await startUpstream();
-  t.teardown(async () => {
-    await upstream.close();
-    await jwks.close();
-  });
-  const sidecar = await startSidecar(
-    testConfigYaml({ issuer: ISSUER, jwksUri: jwks.jwksUri, upstream: upstream.url, routes: ROUTES}),
-  );
-  t.teardown(() => sidecar.stop());
-  await sidecar.waitForLog('signing keys loaded');
+  const { key, jwks, upstream, sidecar } = await startStack(t, { issuer: ISSUER, keyKind: 'rsa', routes: ROUTES });
   const token = (scope: string, extra: Record<string, unknown> = {}): string => signToken(key, claims(ISSUER, AUD, { scope, ...extra }));
   const auth = (tok: string): Record<string, string> => ({ authorization: `Bearer ${tok}` });
   const tokensUsed: string[] = [];
@@ -122,6 +113,16 @@ t.test('scopegate serve, end to end', async (t) => {
     t.equal(m405.headers['allow'], 'GET, HEAD');
     t.match(m405.json(), { error: 'method_not_allowed' });
     t.equal(upstream.count, before, 'no denied request reached the upstream');
+  });
+
+  t.test('an HTTP/1.1 request without Host is a JSON 400; HTTP/1.0 needs none', async (t) => {
+    const before = upstream.count;
+    const r11 = await rawExchange(sidecar.port, 'GET /static/x HTTP/1.1\r\nConnection: close\r\n\r\n');
+    t.equal(r11.first?.status, 400);
+    t.match(r11.first?.json, { error: 'invalid_request', error_description: 'an HTTP/1.1 request needs a Host header' });
+    t.equal(upstream.count, before, 'not forwarded');
+    const r10 = await rawExchange(sidecar.port, 'GET /static/x HTTP/1.0\r\n\r\n');
+    t.equal(r10.first?.status, 200, 'HTTP/1.0 has no Host requirement');
   });
 
   t.test('HEAD falls back to the GET route and public routes need no token', async (t) => {
@@ -223,13 +224,15 @@ t.test('scopegate serve, end to end', async (t) => {
   });
 
   t.test('one access line per request, and no token anywhere in the logs', async (t) => {
-    const access = sidecar.logs('request');
+    const access = await sidecar.waitForLogs('request', 10);
     t.ok(access.length >= 10, `${access.length} access lines`);
     const line = access.find((l) => l['status'] === 403)!;
     t.match(line, { method: 'GET', route: '/api/oauth-client/organizations/:orgId/projects', status: 403, reason: 'insufficient_scope' });
     t.type(line['decision_us'], 'number');
     t.type(line['total_ms'], 'number');
     t.type(line['id'], 'string');
+    // Logs are flushed every 250 ms: wait past one flush so every line written so far is searched.
+    await new Promise((r) => setTimeout(r, 600));
     const all = sidecar.stdout.join('\n') + sidecar.stderr.join('');
     for (const tok of tokensUsed) {
       t.notOk(all.includes(tok), 'token not logged');
@@ -280,16 +283,7 @@ t.test('readiness follows JWKS loading and drain; SIGTERM finishes in-flight wor
 });
 
 t.test('Expect: 100-continue is answered only after the decision', async (t) => {
-  const key = generateKey('p256');
-  const jwks = await startJwksServer({ keys: [jwkOf(key)] });
-  const upstream = await startUpstream();
-  t.teardown(async () => {
-    await upstream.close();
-    await jwks.close();
-  });
-  const sidecar = await startSidecar(testConfigYaml({ issuer: ISSUER, jwksUri: jwks.jwksUri, upstream: upstream.url, routes: ROUTES }));
-  t.teardown(() => sidecar.stop());
-  await sidecar.waitForLog('signing keys loaded');
+  const { key, upstream, sidecar } = await startStack(t, { issuer: ISSUER, routes: ROUTES });
   const { request } = await import('node:http');
   /** Sends headers with Expect: 100-continue and reports whether 100 came before the final status. */
   const expectContinue = (token: string | undefined) =>

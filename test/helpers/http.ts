@@ -21,6 +21,9 @@ export interface SendOptions {
 
 export function send(base: string, path: string, opts: SendOptions = {}): Promise<Reply> {
   const url = new URL(base);
+  // Node's client adds Host only to object-form headers; a raw list must carry its own.
+  const raw = opts.headers;
+  const headers = Array.isArray(raw) && !raw.some((h, i) => i % 2 === 0 && String(h).toLowerCase() === 'host') ? ['Host', url.host, ...raw] : raw;
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -28,7 +31,7 @@ export function send(base: string, path: string, opts: SendOptions = {}): Promis
         port: url.port,
         method: opts.method ?? 'GET',
         path,
-        headers: opts.headers as OutgoingHttpHeaders,
+        headers: headers as OutgoingHttpHeaders,
         agent: false,
         signal: opts.signal,
       },

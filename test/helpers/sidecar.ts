@@ -27,6 +27,8 @@ export interface Sidecar {
   logs(msg?: string): Record<string, unknown>[];
   /** Wait until a log line with this msg appears. */
   waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Wait until at least `count` lines with this msg have been written (logs are flushed in batches). */
+  waitForLogs(msg: string, count: number, timeoutMs?: number): Promise<Record<string, unknown>[]>;
   /** RSS of the sidecar process in bytes, from /proc. */
   rss(): number;
   stop(): Promise<void>;
@@ -121,6 +123,15 @@ export async function startSidecar(configYaml: string, opts: SidecarOptions = {}
     stderr,
     exited,
     logs: (msg?: string) => parsedLogs().filter((l) => msg === undefined || l['msg'] === msg),
+    waitForLogs: async (msg: string, count: number, timeoutMs = START_TIMEOUT_MS) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = parsedLogs().filter((l) => l['msg'] === msg);
+        if (lines.length >= count) return lines;
+        if (Date.now() > deadline) throw new Error(`only ${lines.length} of ${count} "${msg}" lines within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
     waitForLog,
     rss: () => rssOf(proc.pid!),
     stop: async () => {

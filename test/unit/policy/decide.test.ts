@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createTokenVerifier } from '../../../src/auth/verify.js';
-import { createDecider } from '../../../src/policy/decide.js';
+import { compilePolicies, createDecider } from '../../../src/policy/decide.js';
 import type { Allow, Decision, Deny } from '../../../src/policy/decision.js';
 import { testConfig } from '../../helpers/config.js';
 import { startJwksServer } from '../../helpers/jwks-server.js';
@@ -106,4 +106,18 @@ t.test('decide()', async (t) => {
     t.notOk(again instanceof Promise, 'no await on a cache hit');
     t.equal((again as Decision).allow, true);
   });
+});
+
+t.test('the 403 description separates any_of alternatives from catalogue-required scopes', async (t) => {
+  const config = testConfig({
+    issuer: ISSUER,
+    jwksUri: 'http://127.0.0.1:9/jwks',
+    extra: 'scopes:\n  person:read:\n  admin:\n  api:access: { required: true }\n  a:\n',
+    routes: ['GET /people: { any_of: [person:read, admin] }', 'GET /a: a'],
+  });
+  const { policies } = compilePolicies(config);
+  const people = policies.find((p) => p.template === '/people')!;
+  t.equal(people.insufficientScope.description, 'the token needs one of these scopes: person:read admin, and all of: api:access');
+  t.same(people.insufficientScope.requiredScopes, ['person:read', 'admin', 'api:access']);
+  t.equal(policies.find((p) => p.template === '/a')!.insufficientScope.description, 'the token needs the scopes: a api:access');
 });
