@@ -95,17 +95,34 @@ function signatureCheck(pem: string, alg: Algorithm): KeyVerifyFn {
   };
 }
 
-/** base64url alphabet without padding (RFC 7515 §2); Buffer's decoder would skip anything else. */
+/** The 6-bit value of a base64url character, or -1. */
+function b64urlValue(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41; // A-Z
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26; // a-z
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52; // 0-9
+  if (c === 0x2d) return 62; // -
+  if (c === 0x5f) return 63; // _
+  return -1;
+}
+
+/**
+ * Canonical base64url without padding (RFC 7515 §2, RFC 4648 §3.5): only the alphabet
+ * (Buffer's decoder would skip anything else), no impossible length (4n+1), and the
+ * unused low bits of the last character zero. Without that last rule one signature has
+ * up to 16 spellings that decode to the same bytes, so a valid token could be re-spelt
+ * into a different string that still verifies (found by the verifier mutation fuzz):
+ * a revocation list or replay check keyed by the token string would miss it.
+ */
 function isBase64Url(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (
-      !((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f)
-    ) {
-      return false;
-    }
+    if (b64urlValue(s.charCodeAt(i)) < 0) return false;
   }
-  return true;
+  const rem = (to - from) % 4;
+  if (rem === 1) return false;
+  if (rem === 0) return true;
+  const last = b64urlValue(s.charCodeAt(to - 1));
+  // 2 chars carry 1 byte (4 spare bits), 3 chars carry 2 bytes (2 spare bits).
+  return (last & (rem === 2 ? 0x0f : 0x03)) === 0;
 }
 
 /** JSON object from a base64url segment, or undefined (not base64url, not JSON, not an object). */
