@@ -88,15 +88,16 @@ t.test('header spoofing over raw sockets against scopegate serve', async (t) => 
     }
   });
 
-  t.test('HTTP/1.1 without Host: 400, never forwarded', async (t) => {
-    const r = await w.probe('GET /public/a HTTP/1.1\r\nX-A: 1\r\n\r\n');
-    t.equal(r.first?.status, 400);
-    t.equal(r.delta.length, 0);
-  });
-
-  t.test('HTTP/1.1 without Host answers the JSON error body (DESIGN.md §4)', { todo: 'src/server.ts: Node requireHostHeader answers a bare 400 with no body; check in onRequest instead (see report)' }, async (t) => {
-    const r = await w.probe('GET /public/a HTTP/1.1\r\nX-A: 1\r\n\r\n');
-    t.equal(r.first?.json?.error, 'invalid_request');
+  t.test('HTTP/1.1 without Host: 400 JSON, never forwarded; HTTP/1.0 without Host is served', async (t) => {
+    for (const bytes of ['GET /public/a HTTP/1.1\r\nX-A: 1\r\n\r\n', 'GET /admin/x HTTP/1.1\r\n\r\n']) {
+      const r = await w.probe(bytes);
+      t.equal(r.first?.status, 400);
+      t.same(r.first?.json, { error: 'invalid_request', error_description: 'an HTTP/1.1 request needs a Host header' });
+      t.equal(r.delta.length, 0);
+    }
+    const old = await w.probe('GET /public/a HTTP/1.0\r\n\r\n');
+    t.equal(old.first?.status, 200, 'HTTP/1.0 does not require Host (RFC 9112 §3.2)');
+    t.equal(old.delta.length, 1);
   });
 
   t.test('malformed header lines are refused by the strict parser', async (t) => {
