@@ -22,7 +22,7 @@ t.test('request smuggling over raw sockets against scopegate serve', async (t) =
   t.teardown(() => w.close());
   const auth = `Authorization: Bearer ${w.token('items:write')}`;
   const chunkedSmuggle = `0\r\n\r\n${SMUGGLED}`;
-  const SLOW = { idleMs: 150, settleMs: 150 } as const;
+  const SLOW = { idleMs: 100, settleMs: 100 } as const;
 
   t.test('positive controls: chunked (any case) and Content-Length bodies arrive intact, one request each', async (t) => {
     for (const te of ['chunked', 'Chunked', 'CHUNKED']) {
