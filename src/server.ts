@@ -14,7 +14,7 @@ import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.
 import type { AuthHooks } from './auth/types.js';
 import { readConfigFile } from './config/load.js';
 import { formatConfigIssue } from './errors.js';
-import { MISSING_HOST, createDecider, type Decider } from './policy/decide.js';
+import { MISSING_HOST, TOO_MANY_HEADERS, createDecider, type Decider } from './policy/decide.js';
 import type { Decision } from './policy/decision.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createHeaderPolicy, type HeaderPolicy } from './proxy/headers.js';
@@ -204,6 +204,12 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       finish(req, res, MISSING_HOST, started, gen);
       return;
     }
+    // Node's maxHeadersCount only truncates req.headers; headers past it would still reach
+    // the upstream from rawHeaders, unchecked (a second Host, a Content-Length). Refuse instead.
+    if (req.rawHeaders.length > 2 * gen.config.limits.maxHeaderCount) {
+      finish(req, res, TOO_MANY_HEADERS, started, gen);
+      return;
+    }
     try {
       decision = gen.decider.decide(req.method ?? '', req.url ?? '', req.rawHeaders);
     } catch (error) {
@@ -236,6 +242,9 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       insecureHTTPParser: false,
       // Checked in onRequest instead: Node's own rejection is a body-less 400, ours is the usual JSON deny.
       requireHostHeader: false,
+      // Node sweeps for expired headers/request timeouts only this often (default 30 s, which
+      // would let a slowloris connection live 30 s past headers_timeout_ms).
+      connectionsCheckingInterval: connectionsCheckingInterval(limits),
       joinDuplicateHeaders: false,
     },
     onRequest,
@@ -255,9 +264,13 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       socket.destroy();
       return;
     }
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    const body = JSON.stringify({ error: 'invalid_request', error_description: tooLarge ? 'request headers too large' : 'malformed HTTP request' });
+    const [status, description] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'request headers too large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['408 Request Timeout', 'request timeout']
+          : ['400 Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ error: 'invalid_request', error_description: description });
     socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
   });
 
@@ -451,6 +464,12 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   }
 
   return { url, adminUrl, done, drain, close, reload };
+}
+
+/** Half the shortest client timeout, at most a second: timeouts fire within that of their value. */
+function connectionsCheckingInterval(limits: Config['limits']): number {
+  const timeouts = [limits.headersTimeoutMs, limits.requestTimeoutMs].filter((ms) => ms > 0);
+  return Math.max(50, Math.min(1000, ...timeouts.map((ms) => Math.floor(ms / 2))));
 }
 
 /** Settings a running process cannot change: sockets already bound, Node parser limits fixed at creation. */

@@ -108,7 +108,6 @@ export function extractBearer(rawHeaders: readonly string[]): BearerResult {
   return INVALID;
 }
 
-const PARAM = 'access_token';
 /** Bound on nested percent-decoding (`access%255Ftoken` → `access%5Ftoken` → `access_token`). */
 const MAX_DECODE_ROUNDS = 4;
 
@@ -144,21 +143,21 @@ function pctDecode(s: string): string {
  * `access_token[]` reach a PHP upstream as `$_GET['access_token']`.
  */
 const PHP_NAME_MANGLED = /[ .+[]/g;
-function looksLikeParam(candidate: string): boolean {
+function looksLikeParam(candidate: string, param: string): boolean {
   // C-string parsers stop at NUL: `access_token%00x` is `access_token` to them.
   const nul = candidate.indexOf('\0');
   const cut = nul === -1 ? candidate : candidate.slice(0, nul);
   const n = cut.trim().toLowerCase().replace(PHP_NAME_MANGLED, '_');
-  return n === PARAM || (n.startsWith(PARAM) && n.charCodeAt(PARAM.length) === 0x5f /* '_' from '[' */ && cut.includes('['));
+  return n === param || (n.startsWith(param) && n.charCodeAt(param.length) === 0x5f /* '_' from '[' */ && cut.includes('['));
 }
 
-/** Does this parameter name denote `access_token` to some plausible upstream parser? */
-function isAccessTokenName(name: string): boolean {
+/** Does this parameter name denote `param` (lower-case) to some plausible upstream parser? */
+function denotes(name: string, param: string): boolean {
   let n = name;
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
     // Case-insensitive and trimmed on purpose: refusing `ACCESS_TOKEN` costs nothing,
     // while forwarding one to a lenient upstream would bypass verification.
-    if (n.length >= PARAM.length && looksLikeParam(n)) return true;
+    if (n.length >= param.length && looksLikeParam(n, param)) return true;
     if (n.indexOf('%') === -1) return false;
     const d = pctDecode(n);
     if (d === n) return false;
@@ -168,14 +167,17 @@ function isAccessTokenName(name: string): boolean {
 }
 
 /**
- * True if the query (with its leading `?`, or empty) carries an `access_token`
- * parameter in any position, including percent-encoded spellings of the name
- * (`access%5Ftoken`, `%61ccess_token`, double-encoded). `&` and `;` both separate
- * parameters because some frameworks split on `;`. The caller answers 400.
+ * The first of `params` (lower-case names) that the query (with its leading `?`, or
+ * empty) carries in any position, under any spelling a lenient upstream would read as
+ * that name: any case, percent-encoded (`access%5Ftoken`, double-encoded too), PHP-mangled
+ * (`access.token`, `access_token[]`), cut at a NUL. `&` and `;` both separate parameters
+ * because some frameworks split on `;`. Undefined when none.
  */
-export function hasAccessTokenQuery(query: string): boolean {
+export function findQueryParam(query: string, params: readonly string[]): string | undefined {
   const n = query.length;
-  if (n <= 1) return false;
+  if (n <= 1) return undefined;
+  let shortest = Infinity;
+  for (const p of params) shortest = Math.min(shortest, p.length);
   let start = query.charCodeAt(0) === 0x3f ? 1 : 0;
   while (start <= n) {
     let end = start;
@@ -186,9 +188,18 @@ export function hasAccessTokenQuery(query: string): boolean {
       if (c === 0x3d && eq === -1) eq = end; // =
     }
     const nameEnd = eq === -1 ? end : eq;
-    // Decoding only shortens a name, so a shorter one can never spell access_token.
-    if (nameEnd - start >= PARAM.length && isAccessTokenName(query.slice(start, nameEnd))) return true;
+    // Decoding only shortens a name, so a shorter one can never spell a parameter.
+    if (nameEnd - start >= shortest) {
+      const name = query.slice(start, nameEnd);
+      for (const p of params) if (nameEnd - start >= p.length && denotes(name, p)) return p;
+    }
     start = end + 1;
   }
-  return false;
+  return undefined;
+}
+
+const ACCESS_TOKEN: readonly string[] = ['access_token'];
+
+export function hasAccessTokenQuery(query: string): boolean {
+  return findQueryParam(query, ACCESS_TOKEN) !== undefined;
 }

@@ -7,7 +7,7 @@
  * The path that was matched is the path returned in Allow, and the only one
  * the proxy forwards. Nothing here awaits unless the verifier needs a JWKS fetch.
  */
-import { hasAccessTokenQuery, extractBearer } from '../auth/bearer.js';
+import { extractBearer, findQueryParam } from '../auth/bearer.js';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import type { Config, RouteResponder } from '../config/schema.js';
 import { PathError, KeysUnavailableError } from '../errors.js';
@@ -75,6 +75,34 @@ export const MISSING_HOST: Deny = Object.freeze({
   error: 'invalid_request',
   description: 'an HTTP/1.1 request needs a Host header',
   code: 'ERR_REQUEST_MISSING_HOST',
+  route: undefined,
+});
+
+/** More headers than limits.max_header_count (RFC 6585 §5). Node only truncates req.headers, so the server checks rawHeaders. */
+export const TOO_MANY_HEADERS: Deny = Object.freeze({
+  allow: false,
+  status: 431,
+  reason: 'bad_request',
+  error: 'invalid_request',
+  description: 'too many request headers',
+  code: 'ERR_REQUEST_TOO_MANY_HEADERS',
+  route: undefined,
+});
+
+/** Query parameters refused on every request: a token nobody checked, a method nobody authorized. */
+const REFUSED_QUERY_PARAMS: readonly string[] = ['access_token', '_method'];
+
+/**
+ * `?_method=DELETE` (Rails, Laravel, Express method-override): the upstream would run a
+ * method other than the one authorized (DESIGN.md §5, as for X-HTTP-Method-Override).
+ */
+const QUERY_METHOD_OVERRIDE: Deny = Object.freeze({
+  allow: false,
+  status: 400,
+  reason: 'bad_request',
+  error: 'invalid_request',
+  description: 'method override parameters (_method) are not accepted: the method authorized is the method executed',
+  code: 'ERR_REQUEST_METHOD_OVERRIDE',
   route: undefined,
 });
 
@@ -268,9 +296,12 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     const policy = match.data;
     const names = match.paramNames;
     const values = match.paramValues;
-    if (query.length > 1 && hasAccessTokenQuery(query)) {
-      const deny: Deny = { ...QUERY_TOKEN, route: policy.template };
-      return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, names, values) : deny;
+    if (query.length > 1) {
+      const refused = findQueryParam(query, REFUSED_QUERY_PARAMS);
+      if (refused !== undefined) {
+        const deny: Deny = { ...(refused === '_method' ? QUERY_METHOD_OVERRIDE : QUERY_TOKEN), route: policy.template };
+        return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, names, values) : deny;
+      }
     }
     if (!policy.requirement.needsToken) {
       return { allow: true, route: policy.template, path, query, token: undefined, paramNames: names, paramValues: values };

@@ -46,7 +46,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 export interface Deny {
   readonly allow: false;
-  readonly status: 400 | 401 | 403 | 404 | 405 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 431 | 503;
   readonly reason: DenyReason;
   /** OAuth / RFC 6750 error code for the body: invalid_request, invalid_token, insufficient_scope, not_found, method_not_allowed, temporarily_unavailable. */
   readonly error: string;

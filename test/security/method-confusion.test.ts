@@ -100,7 +100,7 @@ t.test('method confusion over raw sockets against scopegate serve', async (t) =>
   // DESIGN.md §5 strips override *headers*; frameworks with parameter-based override
   // (Symfony httpMethodParameterOverride, Laravel, Rails' Rack::MethodOverride for POST)
   // also read `_method` from the query string. See the report / SECURITY.md.
-  t.test('query-string method override (`?_method=DELETE`) on a POST', { todo: 'needs a decide() change (src/policy): refuse or strip `_method`/`_METHOD` query parameters like access_token' }, async (t) => {
+  t.test('query-string method override (`?_method=DELETE`) on a POST', async (t) => {
     const r = await w.probe(req('POST', '/public/a?_method=DELETE', ['Content-Length: 0']));
     t.equal(r.first?.status, 400);
     t.equal(r.delta.length, 0);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isB64Token, extractBearer, hasAccessTokenQuery } from '../../../src/auth/bearer.js';
+import { isB64Token, extractBearer, findQueryParam, hasAccessTokenQuery } from '../../../src/auth/bearer.js';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
 
@@ -94,4 +94,16 @@ t.test('access_token in the query, in any position and spelling', async (t) => {
   for (const q of yes) t.equal(hasAccessTokenQuery(q), true, q);
   const no = ['', '?', '?a=1', '?token=abc', '?access_tokens=1', '?xaccess_token=1', '?a=access_token', '?access-token=1', '?access_toke=1', '?access_tokenx=1', '?access_token_x=1', '?access%5Gtoken=1', '?q=%'];
   for (const q of no) t.equal(hasAccessTokenQuery(q), false, q);
+});
+
+t.test('findQueryParam: the first refused name, in any spelling a lenient upstream reads', async (t) => {
+  const names = ['access_token', '_method'];
+  t.equal(findQueryParam('?a=1&_method=DELETE', names), '_method');
+  t.equal(findQueryParam('?_METHOD=put', names), '_method');
+  t.equal(findQueryParam('?%5Fmethod=delete', names), '_method', 'percent-encoded underscore');
+  t.equal(findQueryParam('?.method=delete', names), '_method', 'PHP reads .method as _method');
+  t.equal(findQueryParam('?x=1;access_token=a', names), 'access_token');
+  t.equal(findQueryParam('?method=delete&token=a', names), undefined, 'near misses are fine');
+  t.equal(findQueryParam('?q=_method', names), undefined, 'a value is not a name');
+  t.equal(findQueryParam('', names), undefined);
 });
