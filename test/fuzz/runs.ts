@@ -1,6 +1,6 @@
 /**
  * Fuzz budget: FUZZ_RUNS cases per property (default 10,000, the CI budget).
- * Long run: `FUZZ_RUNS=1000000 npx tap --timeout=0 test/fuzz` (what `npm run fuzz` runs).
+ * Long run: `npm run fuzz` (FUZZ_RUNS=1000000 MEMORY_TOKENS=1000000, see SECURITY.md).
  * FUZZ_SEED replays a failure fast-check reported.
  */
 export const RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 10_000));
