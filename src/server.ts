@@ -249,7 +249,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     },
     onRequest,
   );
-  server.maxHeadersCount = limits.maxHeaderCount;
+  // One more than the limit, so onRequest sees a request that exceeds it (and answers 431)
+  // instead of Node silently dropping headers past a 32-header batch boundary.
+  server.maxHeadersCount = limits.maxHeaderCount + 1;
+  server.maxConnections = limits.maxConnections;
   // Node answers `Expect: 100-continue` itself before 'request' unless this event
   // is handled: the client would then upload a body that a deny throws away.
   // Here the decision comes first; finish() sends 100 Continue only on an allow.
@@ -391,7 +394,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     server.headersTimeout = next.limits.headersTimeoutMs;
     server.requestTimeout = next.limits.requestTimeoutMs;
     server.keepAliveTimeout = next.limits.keepAliveTimeoutMs;
-    server.maxHeadersCount = next.limits.maxHeaderCount;
+    server.maxHeadersCount = next.limits.maxHeaderCount + 1;
+    server.maxConnections = next.limits.maxConnections;
   }
 
   // Kubernetes updates a ConfigMap mount by swapping a `..data` symlink in the

@@ -834,6 +834,7 @@ const LIMIT_FIELDS = {
   request_timeout_ms: { read: int(R.limits.requestTimeoutMs) },
   keep_alive_timeout_ms: { read: int(R.limits.keepAliveTimeoutMs) },
   drain_timeout_ms: { read: int(R.limits.drainTimeoutMs) },
+  max_connections: { read: int(R.limits.maxConnections) },
 } satisfies Record<string, Field<unknown>>;
 
 /** Routes are read separately (their keys are data, not field names); this entry only reserves the key. */
@@ -984,6 +985,7 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
     requestTimeoutMs: l.request_timeout_ms ?? D.limits.requestTimeoutMs,
     keepAliveTimeoutMs: l.keep_alive_timeout_ms ?? D.limits.keepAliveTimeoutMs,
     drainTimeoutMs: l.drain_timeout_ms ?? D.limits.drainTimeoutMs,
+    maxConnections: l.max_connections ?? D.limits.maxConnections,
   };
   // Node's http.Server refuses to start when headersTimeout exceeds a non-zero requestTimeout.
   if (limits.requestTimeoutMs !== 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) {

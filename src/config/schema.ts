@@ -91,6 +91,8 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** Milliseconds SIGTERM waits for in-flight requests before exiting. Default 25000. */
   readonly drainTimeoutMs: number;
+  /** Concurrent client connections; further ones are closed at once. Default 4096. */
+  readonly maxConnections: number;
 }
 
 export interface IdentityHeaders {
@@ -264,6 +266,9 @@ export const DEFAULTS = {
     keepAliveTimeoutMs: 5_000,
     // ms. Kubernetes' default terminationGracePeriodSeconds is 30 s; drain finishes before SIGKILL.
     drainTimeoutMs: 25_000,
+    // connections. A sidecar serves one API; 4096 keeps well under the usual 65536 fd limit
+    // (each client connection can pair with an upstream one) while far above a pod's load.
+    maxConnections: 4_096,
   },
 } as const;
 
@@ -295,5 +300,6 @@ export const INTEGER_RANGES = {
     requestTimeoutMs: [0, 86_400_000], // 0 = no timeout (Node's meaning)
     keepAliveTimeoutMs: [1, 600_000], // Node treats 0 as "never time out": not allowed
     drainTimeoutMs: [0, 600_000],
+    maxConnections: [1, 1_000_000],
   },
 } as const;

@@ -176,3 +176,28 @@ t.test('upstream.connections 2: never more than 2 upstream connections; excess r
   t.ok(sockets <= 2, `upstream connections opened: ${sockets}`);
   t.ok(Date.now() - started >= 150 * (N / 2) - 50, 'the excess waited in the pool');
 });
+
+t.test('max_connections: the connection past the limit is closed, those within it are served', async (t) => {
+  const w = await startWorld({ extra: 'limits:\n  max_connections: 2\n' });
+  t.teardown(() => w.close());
+  const { connect } = await import('node:net');
+  const open = async () => {
+    const s = connect(w.port, '127.0.0.1');
+    await new Promise((resolve, reject) => s.once('connect', resolve).once('error', reject));
+    return s;
+  };
+  // Two idle keep-alive connections fill the limit.
+  const a = await open();
+  const b = await open();
+  t.teardown(() => {
+    a.destroy();
+    b.destroy();
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const over = await rawExchange(w.port, get('/public/a'), { maxMs: 2000 });
+  t.ok(over.closed && over.first === undefined, 'the third connection is closed without a response');
+  a.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const within = await rawExchange(w.port, get('/public/a'));
+  t.equal(within.first?.status, 200, 'with a slot free, a new connection is served');
+});

@@ -122,6 +122,7 @@ t.test('every option is read (snake_case → camelCase)', async (t) => {
     requestTimeoutMs: 0,
     keepAliveTimeoutMs: 1000,
     drainTimeoutMs: 0,
+    maxConnections: 2048,
   });
   const star = config.routes.find((r) => r.key === '* /admin/*');
   t.same(star?.methods, HTTP_METHODS);
