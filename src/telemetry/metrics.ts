@@ -14,10 +14,11 @@
  * is whatever HTTP status we sent (a few dozen at most), reasons and error
  * codes are closed unions.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IssuerKeyState } from '../auth/types.js';
 import { HTTP_METHODS } from '../config/schema.js';
 import type { DecisionReason, DenyReason } from '../policy/decision.js';
+import { FastHistogram, type HistogramSeries } from './histogram.js';
 
 /** The `route` label for requests no route matched. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -97,24 +98,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
 
-  const requestDuration = new Histogram({
+  const requestDuration = new FastHistogram({
     name: 'scopegate_request_duration_seconds',
     help: 'Time from request received to response finished, by method, route template and status.',
-    labelNames: ['method', 'route', 'status'] as const,
+    labelNames: ['method', 'route', 'status'],
     buckets: REQUEST_BUCKETS,
     registers,
   });
-  const decisionDuration = new Histogram({
+  const decisionDuration = new FastHistogram({
     name: 'scopegate_decision_duration_seconds',
     help: "Time spent in decide(): the sidecar's own overhead per request.",
-    labelNames: ['outcome'] as const,
+    labelNames: ['outcome'],
     buckets: DECISION_BUCKETS,
     registers,
   });
-  const upstreamDuration = new Histogram({
+  const upstreamDuration = new FastHistogram({
     name: 'scopegate_upstream_duration_seconds',
     help: 'Time from dispatch to the last upstream response byte, by route template.',
-    labelNames: ['route'] as const,
+    labelNames: ['route'],
     buckets: REQUEST_BUCKETS,
     registers,
   });
@@ -231,8 +232,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // decision series also make every reason visible at 0 before it happens
   // (so rate() and alerts work from the first scrape).
   const decisionChildren = {
-    allow: decisionDuration.labels('allow'),
-    deny: decisionDuration.labels('deny'),
+    allow: decisionDuration.series('allow'),
+    deny: decisionDuration.series('deny'),
   };
   const reasonChildren = new Map<DecisionReason, Counter.Internal>();
   reasonChildren.set('allowed', decisionsTotal.labels('allow', 'allowed'));
@@ -240,12 +241,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // labels() alone does not create a series; inc(0) / zero() do.
   decisionsTotal.inc({ outcome: 'allow', reason: 'allowed' }, 0);
   for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r }, 0);
-  decisionDuration.zero({ outcome: 'allow' });
-  decisionDuration.zero({ outcome: 'deny' });
 
   const shadowChildren = new Map<DecisionReason, Counter.Internal>();
-  const requestChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
-  const upstreamChildren = new Map<string, Histogram.Internal<'route'>>();
+  const requestChildren = new Map<string, HistogramSeries>();
+  const upstreamChildren = new Map<string, HistogramSeries>();
 
   return {
     registry,
@@ -258,7 +257,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const key = `${m} ${status} ${r}`;
       let child = requestChildren.get(key);
       if (child === undefined) {
-        child = requestDuration.labels(m, r, String(status));
+        child = requestDuration.series(m, r, String(status));
         requestChildren.set(key, child);
       }
       child.observe(seconds);
@@ -301,7 +300,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     upstream(route, seconds) {
       let child = upstreamChildren.get(route);
       if (child === undefined) {
-        child = upstreamDuration.labels(route);
+        child = upstreamDuration.series(route);
         upstreamChildren.set(route, child);
       }
       child.observe(seconds);
