@@ -107,7 +107,22 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   metrics.setConfigHash(config.source.hash);
   let draining = false;
 
+  /**
+   * Answer or forward one decided request. Never throws: whatever goes wrong while
+   * responding fails this one request (500, or a cut connection once headers are out),
+   * never the process — an uncaught exception would take every client down with it.
+   */
   function finish(req: IncomingMessage, res: ServerResponse, decision: Decision, started: number, gen: Generation): void {
+    try {
+      respond(req, res, decision, started, gen);
+    } catch (error) {
+      logger.error({ err: error, route: decision.allow ? decision.route : decision.route ?? 'unmatched' }, 'responding failed');
+      if (!res.headersSent) sendError(res, 500, 'server_error', 'internal error while answering the request');
+      else res.destroy();
+    }
+  }
+
+  function respond(req: IncomingMessage, res: ServerResponse, decision: Decision, started: number, gen: Generation): void {
     const decided = performance.now();
     const decisionSeconds = (decided - started) / 1000;
     const method = req.method ?? '';
@@ -140,7 +155,9 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
         'shadow deny',
       );
     }
-    if (decision.respond === 'token_info' && decision.token !== undefined) {
+    if (decision.respond === 'token_info') {
+      // Config loading forbids `auth: none` here, so a token is always present; fail closed if not.
+      if (decision.token === undefined) throw new Error('token_info route allowed without a token');
       gen.tokenInfo.send(res, decision.token, method === 'HEAD');
       const total = performance.now() - started;
       metrics.request(method, decision.route, 200, total / 1000);
@@ -206,7 +223,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     }
     // Node's maxHeadersCount only truncates req.headers; headers past it would still reach
     // the upstream from rawHeaders, unchecked (a second Host, a Content-Length). Refuse instead.
-    if (req.rawHeaders.length > 2 * gen.config.limits.maxHeaderCount) {
+    if (req.rawHeaders.length > 2 * headerCountLimit) {
       finish(req, res, TOO_MANY_HEADERS, started, gen);
       return;
     }
@@ -251,7 +268,9 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   );
   // One more than the limit, so onRequest sees a request that exceeds it (and answers 431)
   // instead of Node silently dropping headers past a 32-header batch boundary.
-  server.maxHeadersCount = limits.maxHeaderCount + 1;
+  // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.
+  const headerCountLimit = limits.maxHeaderCount;
+  server.maxHeadersCount = headerCountLimit + 1;
   server.maxConnections = limits.maxConnections;
   // Node answers `Expect: 100-continue` itself before 'request' unless this event
   // is handled: the client would then upload a body that a deny throws away.
@@ -323,12 +342,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   async function closeEverything(): Promise<void> {
     watcher?.close();
     clearTimeout(reloadTimer);
-    await Promise.all([
-      new Promise<void>((r) => admin.close(() => r())),
-      generation.forwarder.close(),
-      generation.verifier.close(),
-    ]);
+    const adminClosed = new Promise<void>((r) => admin.close(() => r()));
+    // Scrapers keep connections alive; without this, close() would wait for them.
     admin.closeAllConnections();
+    await Promise.all([adminClosed, generation.forwarder.close(), generation.verifier.close()]);
   }
 
   // ---- hot reload ----
@@ -362,8 +379,15 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
       logger.error({ err: error, trigger }, 'config reload failed to compile; still serving the last good config');
       return 'invalid';
     }
-    // New issuers' keys load before the swap, so a reload never turns a ready sidecar into 503s.
+    // New issuers' keys are fetched before the swap, so their first tokens do not wait on a fetch.
+    // A new issuer whose JWKS is down still swaps in (the config is valid): /readyz then says
+    // 503 and its tokens get 503, exactly as at startup, until its keys load.
     await verifier.start();
+    if (draining) {
+      // A drain began while keys loaded: the old generation is being closed; do not install a new one.
+      await verifier.retire(current.verifier);
+      return 'unchanged';
+    }
     const upstreamChanged = JSON.stringify(next.upstream) !== JSON.stringify(current.config.upstream);
     generation = {
       config: next,
@@ -380,13 +404,22 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     logger.info({ trigger, config: file, config_sha256: next.source.hash, routes: next.routes.length, upstream_changed: upstreamChanged }, 'config reloaded');
     // The old generation's in-flight requests still hold it: close() on the old pool lets them finish.
     await current.verifier.retire(verifier);
-    if (upstreamChanged) void current.forwarder.close();
+    // Requests of the old generation may still be deciding (awaiting a key fetch) and dispatch
+    // later: keep its pool open for one drain period, then close it (close() lets in-flight finish).
+    if (upstreamChanged) setTimeout(() => void current.forwarder.close(), current.config.limits.drainTimeoutMs).unref();
     return 'applied';
   }
 
   function reload(trigger: string): Promise<ReloadResult> {
-    // Serialize: a reload that starts while another runs reads the file after it.
-    reloading = reloading.then(() => (draining ? 'unchanged' : applyReload(trigger)), () => applyReload(trigger));
+    // Serialize: a reload that starts while another runs reads the file after it. Never
+    // rejects: a failure keeps the last good config, like an invalid file does.
+    reloading = reloading
+      .then(() => (draining ? 'unchanged' : applyReload(trigger)))
+      .catch((error: unknown): ReloadResult => {
+        metrics.configReload('failure');
+        logger.error({ err: error, trigger }, 'config reload failed; still serving the last good config');
+        return 'invalid';
+      });
     return reloading;
   }
 
@@ -394,7 +427,6 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     server.headersTimeout = next.limits.headersTimeoutMs;
     server.requestTimeout = next.limits.requestTimeoutMs;
     server.keepAliveTimeout = next.limits.keepAliveTimeoutMs;
-    server.maxHeadersCount = next.limits.maxHeaderCount + 1;
     server.maxConnections = next.limits.maxConnections;
   }
 
@@ -482,6 +514,8 @@ function restartRequiredChanges(current: Config, next: Config): string[] {
   if (JSON.stringify(current.listen) !== JSON.stringify(next.listen)) changed.push('listen');
   if (JSON.stringify(current.adminListen) !== JSON.stringify(next.adminListen)) changed.push('admin_listen');
   if (current.limits.maxHeaderBytes !== next.limits.maxHeaderBytes) changed.push('limits.max_header_bytes');
+  // Node copies maxHeadersCount into each connection's parser when it is accepted.
+  if (current.limits.maxHeaderCount !== next.limits.maxHeaderCount) changed.push('limits.max_header_count');
   return changed;
 }
 

@@ -138,8 +138,12 @@ function parseSegment(token: string, from: number, to: number): Record<string, u
   return value as Record<string, unknown>;
 }
 
+/** ±8.64e12 s: the range of a JavaScript Date (ECMA-262 §21.4.1.1). A date claim outside it means nothing. */
+const MAX_DATE_CLAIM_S = 8.64e12;
+
+/** A NumericDate (RFC 7519 §2) scopegate can compute with: finite and within the Date range. */
 function isFiniteNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_DATE_CLAIM_S;
 }
 
 /**

@@ -3,7 +3,10 @@
  * decision, pure over the compiled config and the verifier's caches.
  *
  * Order matters and is part of the contract (DESIGN.md §1, §4, §7):
- *   canonicalize → refuse query tokens → match → (public? allow) → bearer → verify → scope.
+ *   canonicalize → duplicate Host/Authorization → match (404/405) → refuse `access_token`
+ *   and `_method` query parameters → (public? allow) → bearer → verify → scope.
+ * The query refusal follows the match so that it is attributed to a route and shadow
+ * mode can report it; an unmapped path is a 404 either way, never forwarded.
  * The path that was matched is the path returned in Allow, and the only one
  * the proxy forwards. Nothing here awaits unless the verifier needs a JWKS fetch.
  */
@@ -106,6 +109,17 @@ const QUERY_METHOD_OVERRIDE: Deny = Object.freeze({
   route: undefined,
 });
 
+const DUPLICATE_AUTHORIZATION: Deny = Object.freeze({
+  allow: false,
+  status: 400,
+  reason: 'bad_request',
+  error: 'invalid_request',
+  description: 'More than one Authorization header',
+  code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION',
+  route: undefined,
+  challenge: Object.freeze({ error: 'invalid_request' as const }),
+});
+
 const DUPLICATE_HOST: Deny = Object.freeze({
   allow: false,
   status: 400,
@@ -182,16 +196,33 @@ function isHostHeader(name: string): boolean {
   );
 }
 
-/** More than one Host header makes the request's target ambiguous (RFC 9112 §3.2: 400). */
-function hasDuplicateHost(rawHeaders: readonly string[]): boolean {
-  let seen = false;
+/** `name` is "authorization" in any case, compared without allocating. */
+function isAuthorizationHeader(name: string): boolean {
+  if (name.length !== 13) return false;
+  const lower = 'authorization';
+  for (let i = 0; i < 13; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * One pass over rawHeaders for the ambiguities refused on every route, public ones
+ * included (DESIGN.md §7): a second Host (RFC 9112 §3.2) or a second Authorization.
+ * Node's req.headers keeps only the first of each, so only rawHeaders shows them.
+ */
+function duplicatedHeader(rawHeaders: readonly string[]): Deny | undefined {
+  let host = false;
+  let authorization = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (isHostHeader(rawHeaders[i] as string)) {
-      if (seen) return true;
-      seen = true;
+    const name = rawHeaders[i] as string;
+    if (isHostHeader(name)) {
+      if (host) return DUPLICATE_HOST;
+      host = true;
+    } else if (isAuthorizationHeader(name)) {
+      if (authorization) return DUPLICATE_AUTHORIZATION;
+      authorization = true;
     }
   }
-  return false;
+  return undefined;
 }
 
 export interface CompiledPolicies {
@@ -274,7 +305,8 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     const canonical = canonicalizeTarget(target, limits);
     if (canonical instanceof PathError) return pathDeny(canonical);
     const { path, query } = canonical;
-    if (hasDuplicateHost(rawHeaders)) return DUPLICATE_HOST;
+    const duplicated = duplicatedHeader(rawHeaders);
+    if (duplicated !== undefined) return duplicated;
 
     const match = matcher.match(method, path);
     if (match.kind !== 'found') {

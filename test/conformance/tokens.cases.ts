@@ -141,6 +141,8 @@ export const TOKEN_CASES: readonly TokenCase[] = [
   { name: 'nbf in the future', headers: (w) => ok(w, { nbf: nowS() + 120 }), expect: invalid('ERR_AUTH_TOKEN_NOT_YET_VALID') },
   { name: 'missing exp', headers: (w) => ok(w, { exp: undefined }), expect: invalid('ERR_AUTH_TOKEN_MISSING_EXP') },
   { name: 'string exp', headers: (w) => ok(w, { exp: String(nowS() + 300) }), expect: invalid() },
+  { name: 'iat outside the range of a date (would break date formatting)', headers: (w) => ok(w, { iat: -1e13 }), expect: invalid('ERR_AUTH_TOKEN_BAD_CLAIM') },
+  { name: 'exp outside the range of a date', headers: (w) => ok(w, { exp: 1e13 }), expect: invalid('ERR_AUTH_TOKEN_BAD_CLAIM') },
   { name: 'string nbf', headers: (w) => ok(w, { nbf: String(nowS() - 10) }), expect: invalid() },
 
   // ---- issuer and audience ----

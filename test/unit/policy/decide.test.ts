@@ -64,6 +64,11 @@ t.test('decide()', async (t) => {
     t.match(denied(await run(enforce, 'GET', '/orgs', headers(tok('org:read'), 'host', 'evil'))), { status: 400, code: 'ERR_REQUEST_DUPLICATE_HOST' });
   });
 
+  t.test('two Authorization headers are a 400 on every route, public ones included (DESIGN.md §7)', async (t) => {
+    t.match(denied(await run(enforce, 'GET', '/public', headers('a', 'Authorization', 'Bearer b'))), { status: 400, code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION' });
+    t.match(denied(await run(enforce, 'GET', '/nope', headers('a', 'authorization', 'Bearer b'))), { status: 400 }, 'before routing');
+  });
+
   t.test('public routes read no token; wildcard routes still need one', async (t) => {
     const a = allowed(await run(enforce, 'GET', '/public', headers('garbage-token')));
     t.equal(a.token, undefined, 'the token on a public route is not even parsed');
