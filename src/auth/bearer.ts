@@ -4,6 +4,7 @@
  * allocations are the token slice and its result object; every failure result is
  * a shared frozen constant.
  */
+import { hexValue } from '../routes/normalize.js';
 
 /** Codes for requests refused with 400 invalid_request before any token is read. */
 export type BearerRequestErrorCode = 'ERR_AUTH_DUPLICATE_AUTHORIZATION';
@@ -111,12 +112,6 @@ export function extractBearer(rawHeaders: readonly string[]): BearerResult {
 /** Bound on nested percent-decoding (`access%255Ftoken` → `access%5Ftoken` → `access_token`). */
 const MAX_DECODE_ROUNDS = 4;
 
-function hexVal(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
-}
 
 /** Percent-decode ASCII-only; undecodable escapes are left as they are. */
 function pctDecode(s: string): string {
@@ -124,8 +119,8 @@ function pctDecode(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x25 && i + 2 < s.length) {
-      const h = hexVal(s.charCodeAt(i + 1));
-      const l = hexVal(s.charCodeAt(i + 2));
+      const h = hexValue(s.charCodeAt(i + 1));
+      const l = hexValue(s.charCodeAt(i + 2));
       if (h >= 0 && l >= 0) {
         out += String.fromCharCode(h * 16 + l);
         i += 2;

@@ -138,6 +138,9 @@ function importJwk(
     algs = [jwk.alg as Algorithm];
   }
   algs = algs.filter((a) => allowed.has(a));
+  // A key none of whose algorithms the issuer allows can verify nothing: it must not
+  // count towards "keys loaded" (readiness) as if the issuer could be served.
+  if (algs.length === 0) return { ok: false, reason: 'no algorithm of this key is on the issuer allow-list' };
 
   let keyObject: KeyObject;
   try {

@@ -208,8 +208,8 @@ export interface TokenVerifierInternals extends TokenVerifier {
 
 export interface TokenVerifierOptions {
   /**
-   * Hot reload: the verifier being replaced. Issuers whose settings are unchanged
-   * (same issuer, jwks_uri, audiences, algorithms, JWKS timings and clock skew)
+   * Hot reload: the verifier being replaced. Issuers whose key settings are unchanged
+   * (same issuer, jwks_uri, algorithms and JWKS timings)
    * take over its JWKS store — keys, refresh timer and cooldown — instead of
    * fetching again. The verified-token cache is never carried over: a new config
    * may accept less than the old one.
@@ -217,9 +217,12 @@ export interface TokenVerifierOptions {
   readonly reuse?: TokenVerifierInternals;
 }
 
-/** Everything a JWKS store and its per-key verifiers were built from. */
+/**
+ * Everything a JWKS store and its per-key signature checks were built from. Audiences
+ * and clock skew are read per token by this verifier, so changing them keeps the store.
+ */
 function issuerFingerprint(config: IssuerConfig, auth: AuthConfig): string {
-  return JSON.stringify([config.issuer, config.jwksUri, config.audiences, config.algorithms, auth.jwks, auth.clockSkewS]);
+  return JSON.stringify([config.issuer, config.jwksUri, config.algorithms, auth.jwks]);
 }
 
 export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options: TokenVerifierOptions = {}): TokenVerifierInternals {

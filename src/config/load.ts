@@ -454,12 +454,18 @@ const RESERVED_HEADERS = new Set([
   'x-http-method-override', 'x-http-method', 'x-method-override',
 ]);
 
+/** Lower-case with every character outside [a-z0-9-] as `-`: proxy/headers.ts foldHeaderName's rule. */
+function foldName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
 const readHeaderName: Reader<string> = (node, path, r) => {
   const s = str({ nonEmpty: true, check: (v) => (HEADER_NAME.test(v) ? undefined : `${JSON.stringify(v)} is not a valid header name`) })(node, path, r);
   if (s === undefined) return undefined;
   const lower = s.toLowerCase();
-  // Upstreams often read `_` as `-` (CGI, nginx with underscores_in_headers), so compare both spellings.
-  if (RESERVED_HEADERS.has(lower) || RESERVED_HEADERS.has(lower.replace(/_/g, '-'))) {
+  // Upstreams often read `_` (or `.`) as `-` (CGI, nginx with underscores_in_headers): compare the
+  // name folded exactly as the proxy folds it when it strips client copies (proxy/headers.ts).
+  if (RESERVED_HEADERS.has(lower) || RESERVED_HEADERS.has(foldName(lower))) {
     r.error(node, path, `${JSON.stringify(s)} is a reserved header (hop-by-hop, framing, credentials or set by scopegate); choose a name like x-auth-subject`);
     return undefined;
   }
@@ -952,7 +958,7 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
     ...(ih.subject !== undefined ? { subject: ih.subject } : {}),
     ...(ih.scopes !== undefined ? { scopes: ih.scopes } : {}),
   };
-  if (ih.subject !== undefined && ih.subject.replace(/_/g, '-') === ih.scopes?.replace(/_/g, '-')) {
+  if (ih.subject !== undefined && ih.scopes !== undefined && foldName(ih.subject) === foldName(ih.scopes)) {
     const node = findValue(findValue(root, 'identity_headers'), 'scopes');
     r.error(node, 'identity_headers.scopes', 'must differ from identity_headers.subject');
   }

@@ -44,9 +44,6 @@ export interface RoutePolicy {
   readonly insufficientScope: Deny;
 }
 
-/** Seconds a client should wait before retrying when keys cannot be fetched (one JWKS cooldown is typical). */
-const KEYS_UNAVAILABLE_RETRY_AFTER_S = 10;
-
 const EMPTY: readonly string[] = Object.freeze([]);
 
 const NO_ROUTE: Deny = Object.freeze({
@@ -274,7 +271,8 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
               description: 'the token cannot be checked now: signing keys are unavailable',
               code: error.code,
               route: policy.template,
-              retryAfterS: KEYS_UNAVAILABLE_RETRY_AFTER_S,
+              // The soonest the keys can be fetched again: one JWKS cooldown.
+              retryAfterS: config.auth.jwks.cooldownS,
             }
           : {
               allow: false,

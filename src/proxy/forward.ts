@@ -44,7 +44,7 @@ export interface ForwardOutcome {
 }
 
 export interface ForwarderOptions {
-  /** Extra undici Pool options (bench tuning, TLS). Config-derived options win over none of these: they are applied first. */
+  /** Extra undici Pool options (bench tuning, TLS). Config-derived options are applied after these, so the config wins. */
   readonly pool?: Pool.Options;
 }
 
@@ -136,8 +136,8 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
       try {
         pool.dispatch({ method: req.method as Dispatcher.HttpMethod, path: allow.path + allow.query, headers, body: hasBody ? req : null }, exchange);
       } catch (err) {
-        // dispatch() reports most failures through onResponseError; a synchronous
-        // throw (pool closed, invalid argument) lands here.
+        // undici reports a closed pool or a bad argument through the handler's error
+        // callback; a synchronous throw here would be a bug of ours, answered like one.
         exchange.fail(err);
       }
     });
@@ -299,6 +299,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res.removeListener('close', onResponseClose);
     this.res.removeListener('drain', onResponseDrain);
     this.req.removeListener('end', onRequestBodyEnd);
+    // Let the exchange (controller, resolve, buffers) go with the request, not with the socket's objects.
+    this.res[EXCHANGE] = undefined;
+    this.req[EXCHANGE] = undefined;
     this.resolve(outcome);
   }
 }

@@ -7,7 +7,7 @@
  *
  * - Host: the client's Host is preserved (a sidecar sits in front of one app
  *   that builds absolute URLs and virtual-hosts from it). Only the first Host is
- *   kept — server.ts rejects duplicates with 400 before we get here, and undici
+ *   kept — decide.ts rejects duplicates with 400 before we get here, and undici
  *   throws on a second one. `preserveHost: false` drops it so undici derives
  *   Host from the upstream URL.
  * - Forwarded (RFC 7239): a client-sent copy is stripped, not extended. We set
@@ -28,8 +28,8 @@
  *   every non-alphanumeric character folded to `-`: many frameworks (CGI/WSGI,
  *   nginx underscores_in_headers, PHP, Apache's CGI env) expose
  *   `X_Auth_Subject`, `X.Auth.Subject` and `X-Auth-Subject` as one variable.
- * - `Expect` is stripped: Node's server already answered `100-continue` to the
- *   client, and undici refuses to send it.
+ * - `Expect` is stripped: scopegate answers `100-continue` itself, after an allow
+ *   (server.ts), and undici refuses to send it.
  * - Identity values that are not valid header values (CR/LF, chars above
  *   U+00FF) are omitted rather than altered: rewriting a subject could name a
  *   different user.
@@ -81,8 +81,6 @@ export interface HeaderPolicyOptions {
 export interface HeaderPolicy {
   /** Client raw headers → flat name/value list for undici. */
   buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[];
-  /** The same function (the name server.ts uses). */
-  build(rawHeaders: readonly string[], ctx: HeaderContext): string[];
 }
 
 /**
@@ -126,6 +124,23 @@ function isValidHeaderValue(value: string): boolean {
   return true;
 }
 
+/**
+ * Headers an upstream must see exactly once, under their real name. A client header
+ * that folds to one of these but is spelled otherwise (`Content_Length`,
+ * `X.Forwarded.For`) is a look-alike: an upstream that reads `_` as `-` would see a
+ * second, unchecked copy (a conflicting length, a forged client address). Stripped.
+ */
+const EXACT_SPELLING_ONLY: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'authorization',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+]);
+
 export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPolicyOptions = {}): HeaderPolicy {
   const preserveHost = options.preserveHost ?? true;
   const subjectHeader = identity.subject?.toLowerCase();
@@ -166,6 +181,7 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
       const key = fold(name);
       if (stripSet.has(key)) continue;
       if (connectionNamed !== undefined && connectionNamed.has(key)) continue;
+      if (EXACT_SPELLING_ONLY.has(key) && name.toLowerCase() !== key) continue;
       if (key === 'host') {
         if (host !== undefined) continue; // first one wins; duplicates are a 400 upstream of us
         host = value;
@@ -200,7 +216,7 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
     return out;
   }
 
-  return { buildUpstreamHeaders, build: buildUpstreamHeaders };
+  return { buildUpstreamHeaders };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { Deny } from '../policy/decision.js';
 import { requestHasBody } from './headers.js';
 
-/** Retry-After when a 503 deny does not say: the default jwks.cooldown_s, the soonest a refetch can happen. */
+/** Retry-After when a 503 deny does not say (decide() always does: the configured jwks.cooldown_s). */
 const DEFAULT_RETRY_AFTER_S = 10;
 
 /**

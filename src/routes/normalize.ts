@@ -90,7 +90,8 @@ for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const HEX_DIGITS = '0123456789ABCDEF';
 const DOT = 0x2e;
 
-function hexValue(c: number): number {
+/** Value of one hex digit (either case), or -1. Shared with the query-parameter scan in auth/bearer.ts. */
+export function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20; // ASCII letters: fold to lower case
   if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;

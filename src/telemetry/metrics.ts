@@ -17,11 +17,11 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IssuerKeyState } from '../auth/types.js';
 import { HTTP_METHODS } from '../config/schema.js';
-import type { DecisionReason, DenyReason } from '../policy/decision.js';
+import { UNMATCHED_ROUTE, type DecisionReason, type DenyReason } from '../policy/decision.js';
 import { FastHistogram, type HistogramSeries } from './histogram.js';
 
-/** The `route` label for requests no route matched. */
-export const UNMATCHED_ROUTE = 'unmatched';
+/** The `route` label for requests no route matched (defined with the decision types). */
+export { UNMATCHED_ROUTE };
 
 /** Request/upstream buckets (seconds): sub-millisecond proxying up to the default 30 s upstream timeout. */
 const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -19,7 +19,7 @@ async function startProxy(t: Test, c: UpstreamConfig, a: Allow): Promise<{ port:
   const outcomes: ForwardOutcome[] = [];
   const waiters: Array<(o: ForwardOutcome) => void> = [];
   const server = createServer((req, res) => {
-    void forwarder.forward(req, res, a, policy.build(req.rawHeaders, { token: undefined, clientIp: req.socket.remoteAddress, proto: 'http' })).then((o) => {
+    void forwarder.forward(req, res, a, policy.buildUpstreamHeaders(req.rawHeaders, { token: undefined, clientIp: req.socket.remoteAddress, proto: 'http' })).then((o) => {
       const w = waiters.shift();
       if (w) w(o);
       else outcomes.push(o);

@@ -151,3 +151,17 @@ t.test('filterResponseHeaders strips hop-by-hop and Connection-named headers', a
   t.same(filterResponseHeaders(raw), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
   t.same(filterResponseHeaders(['X-Bin', Buffer.from([0xe9]).toString('latin1')]), ['X-Bin', '\u00e9'], 'latin1 round-trip');
 });
+
+t.test('look-alikes of framing and forwarding headers are stripped; the real ones pass', async (t) => {
+  const out = policy.buildUpstreamHeaders(
+    ['Host', 'api.example', 'Content_Length', '99', 'Content-Length', '5', 'X_Forwarded_For', '10.0.0.1', 'Transfer.Encoding', 'chunked', 'Authorization', 'Bearer t'],
+    { token: undefined, clientIp: '192.0.2.1', proto: 'http' },
+  );
+  const names = out.filter((_, i) => i % 2 === 0);
+  t.same(names.filter((n) => /content.length/i.test(n)), ['Content-Length'], 'only the real Content-Length');
+  t.equal(out[out.indexOf('Content-Length') + 1], '5');
+  t.notOk(names.includes('X_Forwarded_For'));
+  t.equal(out[out.indexOf('x-forwarded-for') + 1], '192.0.2.1', 'the forged address is not the start of the chain');
+  t.notOk(names.includes('Transfer.Encoding'));
+  t.ok(names.includes('Authorization'), 'the real Authorization is kept');
+});
