@@ -277,23 +277,30 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   // Here the decision comes first; finish() sends 100 Continue only on an allow.
   server.on('checkContinue', onRequest);
   // CONNECT is never forwarded: answer it instead of letting Node drop the socket silently.
+  /** Answers written on the raw socket (no request object to respond on) still get a metric and an access line. */
+  function socketAnswer(socket: Socket, method: string, status: number, statusLine: string, error: string, description: string, code: string): void {
+    const body = JSON.stringify({ error, error_description: description });
+    socket.end(`HTTP/1.1 ${statusLine}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    metrics.decision('deny', 'bad_request', 0);
+    metrics.request(method, undefined, status, 0);
+    accessLog(logger, { id: REQUEST_ID_PREFIX + (++requestCounter).toString(36), method, route: undefined, status, reason: 'bad_request', code, decision_us: 0, upstream_ms: undefined, total_ms: 0 });
+  }
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-    const body = '{"error":"method_not_allowed","error_description":"CONNECT is not supported"}';
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    socketAnswer(socket, 'CONNECT', 405, '405 Method Not Allowed', 'method_not_allowed', 'CONNECT is not supported', 'ERR_ROUTE_METHOD_NOT_ALLOWED');
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) {
       socket.destroy();
       return;
     }
-    const [status, description] =
+    const [status, statusLine, description] =
       error.code === 'HPE_HEADER_OVERFLOW'
-        ? ['431 Request Header Fields Too Large', 'request headers too large']
+        ? ([431, '431 Request Header Fields Too Large', 'request headers too large'] as const)
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? ['408 Request Timeout', 'request timeout']
-          : ['400 Bad Request', 'malformed HTTP request'];
-    const body = JSON.stringify({ error: 'invalid_request', error_description: description });
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+          ? ([408, '408 Request Timeout', 'request timeout'] as const)
+          : ([400, '400 Bad Request', 'malformed HTTP request'] as const);
+    // The method is unknown (the request line may be what failed to parse): labelled OTHER.
+    socketAnswer(socket, '', status, statusLine, 'invalid_request', description, error.code ?? 'ERR_HTTP_PARSE');
   });
 
   const admin = createAdminServer({
