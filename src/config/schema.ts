@@ -1,18 +1,18 @@
 /**
- * The typed, validated shape of a scopegate config (YAML version 1, DESIGN.md §3).
- * YAML keys are snake_case; the in-memory Config is camelCase. `load.ts` is the
- * only producer of a Config; everything it returns is deeply frozen.
+ * The typed, validated shape of a scopegate config (YAML version 1, README,
+ * "The config file"). YAML keys are snake_case; the in-memory Config is
+ * camelCase. `load.ts` is the only producer of a Config; everything it returns
+ * is deeply frozen.
  *
- * Each option documents its unit and default here; the defaults live in DEFAULTS.
+ * Each option documents its unit and default here, for readers of the code;
+ * the values themselves (default, range, YAML key) live in the option's row of
+ * sections.ts, and DEFAULTS is derived from those rows.
  */
 
-/** JWS algorithms scopegate accepts with JWKS (asymmetric only: never `none`, never HS*). */
-export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
-
-/** HTTP methods a route key may name. `*` in a key means all of these. */
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+export { ALGORITHMS, HTTP_METHODS, type Algorithm, type HttpMethod } from './vocabulary.js';
+// The defaults and ranges are stated once, in the option's row of sections.ts, and derived from there.
+export { DEFAULTS, INTEGER_RANGES } from './sections.js';
+import type { Algorithm, HttpMethod } from './vocabulary.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -195,111 +195,3 @@ export interface Config {
   /** RFC 9728 protected-resource metadata; discovery is served only when set. */
   readonly resource: ResourceConfig | undefined;
 }
-
-/**
- * Every default in one place. load.ts fills omitted options from here and the
- * JSON Schema's `default`s are checked against it by a test, so change a
- * default here (and in config/scopegate.schema.json) and nowhere else.
- */
-export const DEFAULTS = {
-  // Loopback only: a sidecar exposed beyond its pod/host must be an explicit choice.
-  listen: { host: '127.0.0.1', port: 8080 },
-  // Loopback: /metrics and /readyz are for the local kubelet/Prometheus agent, not for clients.
-  adminListen: { host: '127.0.0.1', port: 9090 },
-  upstream: {
-    // ms. Matches the common 30 s gateway budget; a slower upstream answers 504.
-    timeoutMs: 30_000,
-    // ms. A local/sidecar upstream connects in well under a second; 5 s tolerates a cold start.
-    connectTimeoutMs: 5_000,
-    // connections. Enough to saturate a local upstream without exhausting its accept backlog.
-    connections: 128,
-    // ms. Below Node's default server keepAliveTimeout (5 s), so the upstream never closes
-    // a socket we are about to reuse (the classic ECONNRESET race).
-    keepAliveTimeoutMs: 4_000,
-  },
-  auth: {
-    // RS256 is what nearly every IdP signs with by default (RFC 7518 §3.1 "recommended").
-    algorithms: ['RS256'] as readonly Algorithm[],
-    // s. Absorbs ordinary clock drift between the IdP and this host without stretching exp much.
-    clockSkewS: 30,
-    // `scope` (RFC 9068 / RFC 8693) first, then Azure AD / Okta style `scp`.
-    scopeClaims: ['scope', 'scp'] as readonly ScopeClaim[],
-    // exact: the least surprising; hierarchical must be opted into.
-    scopeMatching: 'exact' as ScopeMatching,
-    jwks: {
-      // s. IdPs rotate keys on the order of days and publish new keys ahead of use; 10 min is plenty fresh.
-      maxAgeS: 600,
-      // s. Caps refetches an attacker can trigger with made-up `kid`s to one per 10 s.
-      cooldownS: 10,
-      // ms. A JWKS is a small static document; 5 s covers a slow IdP without stalling requests long.
-      timeoutMs: 5_000,
-      // bytes (1 MiB). Real key sets are a few KiB; the cap bounds memory against a hostile endpoint.
-      maxBytes: 1_048_576,
-    },
-    // bytes. Real access tokens are 1–4 KiB; 8 KiB also fits Node's default header limits.
-    maxTokenBytes: 8_192,
-    // entries. ~10k distinct live tokens covers a busy service; each entry is a few hundred bytes.
-    tokenCacheSize: 10_000,
-    // The product name: clients see it in WWW-Authenticate; set it to your API's name if you prefer.
-    realm: 'scopegate',
-  },
-  // None by default: forwarding identity is opt-in, the upstream must expect the headers.
-  identityHeaders: {} as IdentityHeaders,
-  // The only value: an unmapped request is answered 404/405 here and never forwarded (fail closed).
-  unmatched: 'deny' as const,
-  // Fail closed unless the operator opts into report-only rollout.
-  mode: 'enforce' as const,
-  limits: {
-    // bytes. Node's default maxHeaderSize is 16 KiB; JWTs make headers larger than usual.
-    maxHeaderBytes: 16_384,
-    // headers. Node's default maxHeadersCount is 2000; real clients send < 30, 100 bounds abuse.
-    maxHeaderCount: 100,
-    // bytes. Common proxies (nginx large_client_header_buffers) cap request lines near 8 KiB.
-    maxPathBytes: 8_192,
-    // segments. Real APIs nest < 15 deep; bounds router work per request.
-    maxPathSegments: 64,
-    // ms. Slowloris guard: a client gets 10 s to finish its headers.
-    headersTimeoutMs: 10_000,
-    // ms (5 min). Node's own default requestTimeout; allows large uploads.
-    requestTimeoutMs: 300_000,
-    // ms. Node's default server keepAliveTimeout.
-    keepAliveTimeoutMs: 5_000,
-    // ms. Kubernetes' default terminationGracePeriodSeconds is 30 s; drain finishes before SIGKILL.
-    drainTimeoutMs: 25_000,
-    // connections. A sidecar serves one API; 4096 keeps well under the usual 65536 fd limit
-    // (each client connection can pair with an upstream one) while far above a pod's load.
-    maxConnections: 4_096,
-  },
-} as const;
-
-/** Inclusive [min, max] for every integer option, keyed like DEFAULTS. The JSON Schema must agree (tested). */
-export const INTEGER_RANGES = {
-  upstream: {
-    timeoutMs: [1, 3_600_000], // ms; up to an hour for long-polling upstreams
-    connectTimeoutMs: [1, 600_000],
-    connections: [1, 65_536],
-    keepAliveTimeoutMs: [1, 600_000],
-  },
-  auth: {
-    clockSkewS: [0, 600], // s; more than 10 minutes would make exp meaningless
-    jwks: {
-      maxAgeS: [1, 604_800], // s; a week
-      cooldownS: [1, 3_600], // s; 0 would allow a refetch storm on made-up kids
-      timeoutMs: [1, 120_000],
-      maxBytes: [1_024, 16_777_216], // bytes; 16 MiB
-    },
-    maxTokenBytes: [256, 262_144], // bytes; must still fit in a request header
-    tokenCacheSize: [0, 10_000_000], // 0 disables the cache
-  },
-  limits: {
-    maxHeaderBytes: [1_024, 1_048_576],
-    maxHeaderCount: [1, 10_000], // Node treats 0 as "unlimited": not allowed
-    maxPathBytes: [64, 1_048_576],
-    maxPathSegments: [1, 10_000],
-    headersTimeoutMs: [1, 600_000],
-    requestTimeoutMs: [0, 86_400_000], // 0 = no timeout (Node's meaning)
-    keepAliveTimeoutMs: [1, 600_000], // Node treats 0 as "never time out": not allowed
-    drainTimeoutMs: [0, 600_000],
-    maxConnections: [1, 1_000_000],
-  },
-} as const;

@@ -1,0 +1,203 @@
+/**
+ * The config's sections as field tables: one row per option with its YAML
+ * key, reader and range, default (and why that default), and documentation.
+ * Everything else is derived from these rows: reading and filling defaults
+ * (fields.ts), DEFAULTS and INTEGER_RANGES (below), and the JSON Schema
+ * (json-schema.ts). To add an option, add one row here and its field to schema.ts.
+ */
+import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
+import { defaultsOf, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
+import { int, listOf, oneOf, reader, str } from './readers.js';
+import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
+import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
+
+const UPSTREAM: Rows<UpstreamConfig> = {
+  url: { key: 'url', read: readUpstreamUrl, required: true, doc: 'http(s) origin of the protected API: scheme, host and port only (no path other than /, no query, no credentials).' },
+  // ms; up to an hour for long-polling upstreams. Default: the common 30 s gateway budget; a slower upstream answers 504.
+  timeoutMs: { key: 'timeout_ms', read: int([1, 3_600_000]), default: 30_000, doc: 'Milliseconds to wait for response headers, and between body chunks, before a 504.' },
+  // ms. A local/sidecar upstream connects in well under a second; 5 s tolerates a cold start.
+  connectTimeoutMs: { key: 'connect_timeout_ms', read: int([1, 600_000]), default: 5_000, doc: 'Milliseconds to establish a TCP/TLS connection before a 502.' },
+  // connections. Enough to saturate a local upstream without exhausting its accept backlog.
+  connections: { key: 'connections', read: int([1, 65_536]), default: 128, doc: 'Maximum concurrent connections to the upstream.' },
+  // ms. Below Node's default server keepAliveTimeout (5 s), so the upstream never closes
+  // a socket we are about to reuse (the classic ECONNRESET race).
+  keepAliveTimeoutMs: { key: 'keep_alive_timeout_ms', read: int([1, 600_000]), default: 4_000, doc: "Milliseconds an idle keep-alive connection to the upstream is kept (below the upstream's own keep-alive timeout)." },
+};
+
+const ISSUER: Rows<IssuerConfig> = {
+  issuer: { key: 'issuer', read: str({ nonEmpty: true }), required: true, doc: 'Exact `iss` value tokens must carry (usually an https URL).' },
+  jwksUri: { key: 'jwks_uri', read: readJwksUri, required: true, doc: "http(s) URL of the issuer's JWKS: the only place keys are fetched from. Use https for a non-local issuer." },
+  audiences: { key: 'audiences', read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }), required: true, doc: "A token's `aud` must contain at least one of these." },
+  // RS256 is what nearly every IdP signs with by default (RFC 7518 §3.1 "recommended").
+  algorithms: {
+    key: 'algorithms',
+    read: listOf(readAlgorithm, { nonEmpty: true, unique: true }),
+    default: ['RS256'],
+    doc: 'Allow-list of JWS algorithms. Asymmetric only: `none` and HS* are refused (with JWKS public keys, HS* enables key-confusion forgeries).',
+  },
+};
+
+const JWKS: Rows<JwksConfig> = {
+  // s; up to a week. IdPs rotate keys on the order of days and publish new keys ahead of use; 10 min is plenty fresh.
+  maxAgeS: { key: 'max_age_s', read: int([1, 604_800]), default: 600, doc: 'Seconds after a successful fetch before keys are refreshed in the background.' },
+  // s; 0 would allow a refetch storm on made-up kids. 10 s caps the refetches an attacker can trigger.
+  cooldownS: { key: 'cooldown_s', read: int([1, 3_600]), default: 10, doc: 'Seconds: an unknown `kid` triggers at most one refetch per cooldown.' },
+  // ms. A JWKS is a small static document; 5 s covers a slow IdP without stalling requests long.
+  timeoutMs: { key: 'timeout_ms', read: int([1, 120_000]), default: 5_000, doc: 'Milliseconds for a whole JWKS fetch (connect + headers + body).' },
+  // bytes, up to 16 MiB. Default 1 MiB: real key sets are a few KiB; the cap bounds memory against a hostile endpoint.
+  maxBytes: { key: 'max_bytes', read: int([1_024, 16_777_216]), default: 1_048_576, doc: 'Bytes: a larger JWKS response is rejected.' },
+};
+
+const AUTH: Rows<AuthConfig> = {
+  issuers: { key: 'issuers', read: listOf(section(ISSUER), { nonEmpty: true }), required: true, doc: 'Trusted issuers (one or more, each listed once).' },
+  // s; more than 10 minutes would make exp meaningless. 30 s absorbs ordinary clock drift without stretching exp much.
+  clockSkewS: { key: 'clock_skew_s', read: int([0, 600]), default: 30, doc: 'Seconds of tolerance on exp / nbf / iat.' },
+  // `scope` (RFC 9068 / RFC 8693) first, then Azure AD / Okta style `scp`.
+  scopeClaims: {
+    key: 'scope_claims',
+    read: listOf(oneOf<ScopeClaim>(['scope', 'scp']), { nonEmpty: true, unique: true }),
+    default: ['scope', 'scp'],
+    doc: 'Claims read for granted scopes, in order: `scope` (space-delimited string, RFC 9068), `scp` (list or string).',
+  },
+  // exact: the least surprising; hierarchical must be opted into.
+  scopeMatching: {
+    key: 'scope_matching',
+    read: oneOf<ScopeMatching>(['exact', 'hierarchical']),
+    default: 'exact',
+    doc: 'exact: a required scope must be granted verbatim. hierarchical: `a` and `a:b` also satisfy `a:b:c` (whole `:` segments).',
+  },
+  jwks: { key: 'jwks', read: section(JWKS), default: withDefaults(JWKS, {}), doc: 'How key sets are fetched and cached.' },
+  // bytes; must still fit in a request header. Real access tokens are 1–4 KiB; 8 KiB also fits Node's default header limits.
+  maxTokenBytes: { key: 'max_token_bytes', read: int([256, 262_144]), default: 8_192, doc: 'Bytes: a longer bearer token is rejected before parsing.' },
+  // entries; 0 disables the cache. ~10k distinct live tokens covers a busy service; each entry is a few hundred bytes.
+  tokenCacheSize: { key: 'token_cache_size', read: int([0, 10_000_000]), default: 10_000, doc: 'Entries in the verified-token cache; 0 disables it.' },
+  // The product name: clients see it in WWW-Authenticate; set it to your API's name if you prefer.
+  realm: { key: 'realm', read: readRealm, default: 'scopegate', doc: '`realm` in WWW-Authenticate challenges: printable ASCII without " or \\.' },
+};
+
+const IDENTITY_HEADERS: Rows<IdentityHeaders> = {
+  subject: { key: 'subject', read: readHeaderName, doc: "Header set to the token's `sub`, e.g. x-auth-subject." },
+  scopes: { key: 'scopes', read: readHeaderName, doc: 'Header set to the granted scopes, space-joined, e.g. x-auth-scopes.' },
+};
+
+const LIMITS: Rows<ServerLimits> = {
+  // bytes. Node's default maxHeaderSize is 16 KiB; JWTs make headers larger than usual.
+  maxHeaderBytes: { key: 'max_header_bytes', read: int([1_024, 1_048_576]), default: 16_384, doc: 'Bytes of request line + headers.' },
+  // headers; Node treats 0 as "unlimited": not allowed. Node's default is 2000; real clients send < 30, 100 bounds abuse.
+  maxHeaderCount: { key: 'max_header_count', read: int([1, 10_000]), default: 100, doc: 'Headers per request.' },
+  // bytes. Common proxies (nginx large_client_header_buffers) cap request lines near 8 KiB.
+  maxPathBytes: { key: 'max_path_bytes', read: int([64, 1_048_576]), default: 8_192, doc: 'Bytes of the request target (path + query).' },
+  // segments. Real APIs nest < 15 deep; bounds router work per request.
+  maxPathSegments: { key: 'max_path_segments', read: int([1, 10_000]), default: 64, doc: 'Path segments after normalization.' },
+  // ms. Slowloris guard: a client gets 10 s to finish its headers.
+  headersTimeoutMs: {
+    key: 'headers_timeout_ms',
+    read: int([1, 600_000]),
+    default: 10_000,
+    doc: 'Milliseconds to receive complete request headers (slowloris guard); at most request_timeout_ms.',
+  },
+  // ms; 0 = no timeout (Node's meaning). Default 5 min: Node's own default requestTimeout; allows large uploads.
+  requestTimeoutMs: { key: 'request_timeout_ms', read: int([0, 86_400_000]), default: 300_000, doc: 'Milliseconds to receive a complete request, body included; 0 = none.' },
+  // ms; Node treats 0 as "never time out": not allowed. Default: Node's default server keepAliveTimeout.
+  keepAliveTimeoutMs: { key: 'keep_alive_timeout_ms', read: int([1, 600_000]), default: 5_000, doc: 'Milliseconds an idle client keep-alive connection is kept.' },
+  // ms. Kubernetes' default terminationGracePeriodSeconds is 30 s; drain finishes before SIGKILL.
+  drainTimeoutMs: { key: 'drain_timeout_ms', read: int([0, 600_000]), default: 25_000, doc: 'Milliseconds SIGTERM waits for in-flight requests before exiting.' },
+  // connections. A sidecar serves one API; 4096 keeps well under the usual 65536 fd limit
+  // (each client connection can pair with an upstream one) while far above a pod's load.
+  maxConnections: { key: 'max_connections', read: int([1, 1_000_000]), default: 4_096, doc: 'Concurrent client connections; further ones are closed at once.' },
+};
+
+/** `resource:` as read; authorization_servers defaults to the configured issuers (load.ts fills it in). */
+export type ResourceOptions = Omit<ResourceConfig, 'authorizationServers'> & { readonly authorizationServers: readonly string[] | undefined };
+
+const RESOURCE: Rows<ResourceOptions> = {
+  identifier: { key: 'identifier', read: readResourceIdentifier, required: true, doc: "The resource identifier; never derived from the request's Host." },
+  name: { key: 'name', read: str({ nonEmpty: true }), doc: 'resource_name' },
+  documentation: { key: 'documentation', read: readDocumentationUrl, doc: 'resource_documentation' },
+  authorizationServers: { key: 'authorization_servers', read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }), doc: 'Default: every configured issuer.' },
+};
+
+/** The whole file. `scopes` and `routes` are keyed by data (scope names, route keys): catalogue.ts and routes.ts read them. */
+export interface TopLevel extends Omit<Config, 'source' | 'routes' | 'catalogue' | 'resource'> {
+  readonly version: number;
+  readonly scopes: never;
+  readonly resource: ResourceOptions | undefined;
+  readonly routes: never;
+}
+
+/** Reads nothing: the key is only reserved here (and described for JSON Schema). */
+const readElsewhere = reader<never>({}, () => undefined);
+
+/** In this order: it is the order of "did you mean" ties and of missing-key errors. */
+export const TOP: Rows<TopLevel> = {
+  version: { key: 'version', read: int([1, 1]), schema: { const: 1 }, doc: 'Config format version. Optional; only 1 exists.' },
+  // Loopback only: a sidecar exposed beyond its pod/host must be an explicit choice.
+  listen: {
+    key: 'listen',
+    read: readListen,
+    default: { host: LOOPBACK_HOST, port: 8080 },
+    yamlDefault: `${LOOPBACK_HOST}:8080`,
+    doc: 'Address clients connect to: host:port, [ipv6]:port, or a bare port (host 127.0.0.1).',
+  },
+  // Loopback: /metrics and /readyz are for the local kubelet/Prometheus agent, not for clients.
+  adminListen: {
+    key: 'admin_listen',
+    read: readListen,
+    default: { host: LOOPBACK_HOST, port: 9090 },
+    yamlDefault: `${LOOPBACK_HOST}:9090`,
+    doc: 'Address of /healthz, /readyz and /metrics: host:port, [ipv6]:port, or a bare port (host 127.0.0.1).',
+  },
+  upstream: { key: 'upstream', read: section(UPSTREAM), required: true, doc: 'The protected API.' },
+  auth: { key: 'auth', read: section(AUTH), required: true, doc: 'Which tokens are accepted and how scopes are read from them.' },
+  // None by default: forwarding identity is opt-in, the upstream must expect the headers.
+  identityHeaders: {
+    key: 'identity_headers',
+    // IdentityHeaders' properties are optional: an unset header is absent, not undefined.
+    read: section(IDENTITY_HEADERS, 'leave out'),
+    default: {},
+    doc: 'Headers set on forwarded requests (client-sent copies are always stripped). Hop-by-hop, framing, credential and X-Forwarded-* names are refused by the loader.',
+  },
+  // The only value: an unmapped request is answered 404/405 here and never forwarded (fail closed).
+  unmatched: {
+    key: 'unmatched',
+    read: oneOf(['deny'] as const),
+    schema: { const: 'deny' },
+    default: 'deny',
+    doc: 'Only `deny`: an unmapped path gets 404, a mapped path with an unmapped method 405 + Allow; never forwarded.',
+  },
+  // Fail closed unless the operator opts into report-only rollout.
+  mode: {
+    key: 'mode',
+    read: oneOf<EnforcementMode>(['enforce', 'shadow']),
+    default: 'enforce',
+    doc: 'enforce (default): denials are answered and never forwarded. shadow: report-only rollout — a request that would be denied by policy is forwarded anyway, logged with would_deny and counted as outcome="shadow_deny". Ambiguous requests (400) are refused in every mode. Routes may override with their own `mode`.',
+  },
+  limits: { key: 'limits', read: section(LIMITS), default: withDefaults(LIMITS, {}), doc: 'Request limits and timeouts of the client-facing server.' },
+  scopes: { key: 'scopes', read: readElsewhere, schema: CATALOGUE_SCHEMA, doc: CATALOGUE_DOC },
+  resource: {
+    key: 'resource',
+    read: section(RESOURCE),
+    doc: 'The protected resource (RFC 9728). When set, scopegate serves /.well-known/oauth-protected-resource (path-inserted when the identifier has a path) and adds resource_metadata to its challenges.',
+  },
+  routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
+};
+
+/** Every default, derived from the rows above; tests and `scopegate import` read it. */
+export const DEFAULTS = {
+  listen: TOP.listen.default!,
+  adminListen: TOP.adminListen.default!,
+  upstream: defaultsOf(UPSTREAM) as Omit<UpstreamConfig, 'url'>,
+  auth: { algorithms: ISSUER.algorithms.default!, ...(defaultsOf(AUTH) as Omit<AuthConfig, 'issuers'>) },
+  identityHeaders: TOP.identityHeaders.default!,
+  unmatched: TOP.unmatched.default!,
+  mode: TOP.mode.default!,
+  limits: TOP.limits.default!,
+} as const;
+
+/** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */
+export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges } = {
+  upstream: rangesOf(UPSTREAM),
+  auth: rangesOf(AUTH),
+  limits: rangesOf(LIMITS),
+};
