@@ -37,12 +37,12 @@ interface StrOptions {
   readonly nonEmpty?: boolean;
   /** A problem with the string, as the message to report, or undefined when it is fine. */
   readonly check?: (s: string) => string | undefined;
-  /** JSON Schema keywords for what `check` enforces, where JSON Schema can say it (e.g. a pattern). */
+  /** The JSON Schema, when it says more than `type: string` (a pattern for what `check` enforces, or a `$ref`). */
   readonly schema?: JsonSchema;
 }
 
 export function str(opts: StrOptions = {}): Reader<string> {
-  const schema = { type: 'string', ...(opts.nonEmpty === true ? { minLength: 1 } : {}), ...opts.schema };
+  const schema = opts.schema ?? { type: 'string', ...(opts.nonEmpty === true ? { minLength: 1 } : {}) };
   return reader(schema, (node, path, r) => {
     if (refuseAlias(node, path, r)) return undefined;
     if (!isScalar(node) || typeof node.value !== 'string') {

@@ -12,7 +12,7 @@ import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
 import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
-const UPSTREAM: Rows<UpstreamConfig> = {
+export const UPSTREAM: Rows<UpstreamConfig> = {
   url: { key: 'url', read: readUpstreamUrl, required: true, doc: 'http(s) origin of the protected API: scheme, host and port only (no path other than /, no query, no credentials).' },
   // ms; up to an hour for long-polling upstreams. Default: the common 30 s gateway budget; a slower upstream answers 504.
   timeoutMs: { key: 'timeout_ms', read: int([1, 3_600_000]), default: 30_000, doc: 'Milliseconds to wait for response headers, and between body chunks, before a 504.' },
@@ -25,7 +25,7 @@ const UPSTREAM: Rows<UpstreamConfig> = {
   keepAliveTimeoutMs: { key: 'keep_alive_timeout_ms', read: int([1, 600_000]), default: 4_000, doc: "Milliseconds an idle keep-alive connection to the upstream is kept (below the upstream's own keep-alive timeout)." },
 };
 
-const ISSUER: Rows<IssuerConfig> = {
+export const ISSUER: Rows<IssuerConfig> = {
   issuer: { key: 'issuer', read: str({ nonEmpty: true }), required: true, doc: 'Exact `iss` value tokens must carry (usually an https URL).' },
   jwksUri: { key: 'jwks_uri', read: readJwksUri, required: true, doc: "http(s) URL of the issuer's JWKS: the only place keys are fetched from. Use https for a non-local issuer." },
   audiences: { key: 'audiences', read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }), required: true, doc: "A token's `aud` must contain at least one of these." },
@@ -38,7 +38,7 @@ const ISSUER: Rows<IssuerConfig> = {
   },
 };
 
-const JWKS: Rows<JwksConfig> = {
+export const JWKS: Rows<JwksConfig> = {
   // s; up to a week. IdPs rotate keys on the order of days and publish new keys ahead of use; 10 min is plenty fresh.
   maxAgeS: { key: 'max_age_s', read: int([1, 604_800]), default: 600, doc: 'Seconds after a successful fetch before keys are refreshed in the background.' },
   // s; 0 would allow a refetch storm on made-up kids. 10 s caps the refetches an attacker can trigger.
@@ -49,7 +49,7 @@ const JWKS: Rows<JwksConfig> = {
   maxBytes: { key: 'max_bytes', read: int([1_024, 16_777_216]), default: 1_048_576, doc: 'Bytes: a larger JWKS response is rejected.' },
 };
 
-const AUTH: Rows<AuthConfig> = {
+export const AUTH: Rows<AuthConfig> = {
   issuers: { key: 'issuers', read: listOf(section(ISSUER), { nonEmpty: true }), required: true, doc: 'Trusted issuers (one or more, each listed once).' },
   // s; more than 10 minutes would make exp meaningless. 30 s absorbs ordinary clock drift without stretching exp much.
   clockSkewS: { key: 'clock_skew_s', read: int([0, 600]), default: 30, doc: 'Seconds of tolerance on exp / nbf / iat.' },
@@ -76,12 +76,12 @@ const AUTH: Rows<AuthConfig> = {
   realm: { key: 'realm', read: readRealm, default: 'scopegate', doc: '`realm` in WWW-Authenticate challenges: printable ASCII without " or \\.' },
 };
 
-const IDENTITY_HEADERS: Rows<IdentityHeaders> = {
+export const IDENTITY_HEADERS: Rows<IdentityHeaders> = {
   subject: { key: 'subject', read: readHeaderName, doc: "Header set to the token's `sub`, e.g. x-auth-subject." },
   scopes: { key: 'scopes', read: readHeaderName, doc: 'Header set to the granted scopes, space-joined, e.g. x-auth-scopes.' },
 };
 
-const LIMITS: Rows<ServerLimits> = {
+export const LIMITS: Rows<ServerLimits> = {
   // bytes. Node's default maxHeaderSize is 16 KiB; JWTs make headers larger than usual.
   maxHeaderBytes: { key: 'max_header_bytes', read: int([1_024, 1_048_576]), default: 16_384, doc: 'Bytes of request line + headers.' },
   // headers; Node treats 0 as "unlimited": not allowed. Node's default is 2000; real clients send < 30, 100 bounds abuse.
@@ -111,7 +111,7 @@ const LIMITS: Rows<ServerLimits> = {
 /** `resource:` as read; authorization_servers defaults to the configured issuers (load.ts fills it in). */
 export type ResourceOptions = Omit<ResourceConfig, 'authorizationServers'> & { readonly authorizationServers: readonly string[] | undefined };
 
-const RESOURCE: Rows<ResourceOptions> = {
+export const RESOURCE: Rows<ResourceOptions> = {
   identifier: { key: 'identifier', read: readResourceIdentifier, required: true, doc: "The resource identifier; never derived from the request's Host." },
   name: { key: 'name', read: str({ nonEmpty: true }), doc: 'resource_name' },
   documentation: { key: 'documentation', read: readDocumentationUrl, doc: 'resource_documentation' },
