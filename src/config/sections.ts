@@ -183,16 +183,19 @@ export const TOP: Rows<TopLevel> = {
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
 };
 
+/** What an empty file would get: the top-level defaults (required sections are left undefined). */
+const TOP_DEFAULTS = withDefaults(TOP, {});
+
 /** Every default, derived from the rows above; tests and `scopegate import` read it. */
 export const DEFAULTS = {
-  listen: TOP.listen.default!,
-  adminListen: TOP.adminListen.default!,
+  listen: TOP_DEFAULTS.listen,
+  adminListen: TOP_DEFAULTS.adminListen,
   upstream: defaultsOf(UPSTREAM) as Omit<UpstreamConfig, 'url'>,
-  auth: { algorithms: ISSUER.algorithms.default!, ...(defaultsOf(AUTH) as Omit<AuthConfig, 'issuers'>) },
-  identityHeaders: TOP.identityHeaders.default!,
-  unmatched: TOP.unmatched.default!,
-  mode: TOP.mode.default!,
-  limits: TOP.limits.default!,
+  auth: { algorithms: ISSUER.algorithms.default ?? [], ...(defaultsOf(AUTH) as Omit<AuthConfig, 'issuers'>) },
+  identityHeaders: TOP_DEFAULTS.identityHeaders,
+  unmatched: TOP_DEFAULTS.unmatched,
+  mode: TOP_DEFAULTS.mode,
+  limits: TOP_DEFAULTS.limits,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */

@@ -79,7 +79,7 @@ export const readListen: Reader<ListenAddress> = reader({ $ref: '#/$defs/listen'
 });
 
 /** An http(s) URL without credentials or fragment, or the message saying what is wrong with it. */
-export function httpUrl(s: string): URL | string {
+function httpUrl(s: string): URL | string {
   let url: URL;
   try {
     url = new URL(s);
@@ -90,6 +90,12 @@ export function httpUrl(s: string): URL | string {
   if (url.username !== '' || url.password !== '') return 'must not contain credentials (user:password@)';
   if (s.includes('#')) return 'must not contain a fragment (#...)';
   return url;
+}
+
+/** What is wrong with `s` as an http(s) URL, or undefined when nothing is: a `str` check. */
+function httpUrlProblem(s: string): string | undefined {
+  const url = httpUrl(s);
+  return typeof url === 'string' ? url : undefined;
 }
 
 const upstreamUrlString = str({
@@ -112,10 +118,7 @@ export const readUpstreamUrl: Reader<string> = reader(upstreamUrlString.schema, 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const jwksUriString = str({
-  check: (v) => {
-    const url = httpUrl(v);
-    return typeof url === 'string' ? url : undefined;
-  },
+  check: httpUrlProblem,
   schema: { type: 'string', pattern: '^[hH][tT][tT][pP][sS]?://[^/?#@\\s]+(?:[/?][^#\\s]*)?$' },
 });
 
@@ -215,9 +218,6 @@ export const readResourceIdentifier: Reader<string> = str({
 });
 
 export const readDocumentationUrl: Reader<string> = str({
-  check: (v) => {
-    const url = httpUrl(v);
-    return typeof url === 'string' ? url : undefined;
-  },
+  check: httpUrlProblem,
   schema: { type: 'string', pattern: '^https?://' },
 });

@@ -1,6 +1,7 @@
-// config/scopegate.schema.json (for editors) and src/config/load.ts (authoritative)
-// must agree: the same fixtures go through both, and the schema's defaults,
-// ranges and enums are compared with DEFAULTS, INTEGER_RANGES and ALGORITHMS.
+// config/scopegate.schema.json (for editors; generated from the loader's tables,
+// see json-schema.test.ts) and src/config/load.ts (authoritative) must agree:
+// the same fixtures go through both, and the schema's defaults, ranges and
+// enums are compared with DEFAULTS, INTEGER_RANGES and ALGORITHMS.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
