@@ -10,8 +10,8 @@ import { basename, dirname } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
-import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.js';
-import type { AuthHooks } from './auth/types.js';
+import { createTokenVerifier } from './auth/verify.js';
+import type { AuthHooks, TokenVerifier } from './auth/types.js';
 import { readConfigFile } from './config/load.js';
 import { formatConfigIssue } from './errors.js';
 import { MISSING_HOST, TOO_MANY_HEADERS, createDecider, type Decider } from './policy/decide.js';
@@ -56,7 +56,7 @@ export interface RunningScopegate {
  */
 interface Generation {
   readonly config: Config;
-  readonly verifier: TokenVerifierInternals;
+  readonly verifier: TokenVerifier;
   readonly decider: Decider;
   readonly headers: HeaderPolicy;
   readonly forwarder: Forwarder;
@@ -376,12 +376,14 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     if (restartOnly.length > 0) logger.warn({ settings: restartOnly }, 'these settings change only on restart; keeping the running values');
 
     let decider: Decider;
-    const verifier = createTokenVerifier(next.auth, authHooks, { reuse: current.verifier });
+    // Unchanged issuers take over the current verifier's key stores (no refetch).
+    const verifier = createTokenVerifier(next.auth, authHooks, { previous: current.verifier });
     try {
       decider = createDecider(next, verifier);
     } catch (error) {
       // The loader validated the routes, so this is a bug; keep the old config rather than serve none.
-      await verifier.retire(current.verifier);
+      // close() shuts only the stores the new verifier created: the ones it took over stay with current.
+      await verifier.close();
       metrics.configReload('failure');
       logger.error({ err: error, trigger }, 'config reload failed to compile; still serving the last good config');
       return 'invalid';
@@ -392,7 +394,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     await verifier.start();
     if (draining) {
       // A drain began while keys loaded: the old generation is being closed; do not install a new one.
-      await verifier.retire(current.verifier);
+      await verifier.close();
       return 'unchanged';
     }
     const upstreamChanged = JSON.stringify(next.upstream) !== JSON.stringify(current.config.upstream);
@@ -410,7 +412,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     metrics.configReload('success');
     logger.info({ trigger, config: file, config_sha256: next.source.hash, routes: next.routes.length, upstream_changed: upstreamChanged }, 'config reloaded');
     // The old generation's in-flight requests still hold it: close() on the old pool lets them finish.
-    await current.verifier.retire(verifier);
+    // Closing the old verifier closes only the key stores the new one did not take over.
+    await current.verifier.close();
     // Requests of the old generation may still be deciding (awaiting a key fetch) and dispatch
     // later: keep its pool open for one drain period, then close it (close() lets in-flight finish).
     if (upstreamChanged) setTimeout(() => void current.forwarder.close(), current.config.limits.drainTimeoutMs).unref();

@@ -1,12 +1,77 @@
 /**
- * Claims → granted scopes, and the VerifiedToken built once per verification.
+ * Claims: the registered claims checked around the signature (RFC 7519 §4.1), then
+ * claims → granted scopes and the VerifiedToken built once per verification.
  *
- * Everything here runs on a payload whose signature has already been checked;
- * it runs once per distinct token (cache hits reuse the VerifiedToken).
+ * readRegisteredClaims runs on the still unverified payload (cheap refusals before a
+ * key fetch); everything else runs on a payload whose signature has been checked,
+ * once per distinct token (cache hits reuse the VerifiedToken).
  */
 import type { ScopeClaim } from '../config/schema.js';
 import { TokenError } from '../errors.js';
+import { tokenError } from './token-error.js';
 import type { VerifiedToken } from './types.js';
+
+/** The registered claims the verifier checks, read once from the payload with their types checked. */
+export interface RegisteredClaims {
+  /** Seconds since epoch. */
+  readonly exp: number;
+  readonly nbf: number | undefined;
+  readonly iat: number | undefined;
+  readonly aud: string | readonly string[];
+}
+
+/** ±8.64e12 s: the range of a JavaScript Date (ECMA-262 §21.4.1.1). A date claim outside it means nothing. */
+const MAX_DATE_CLAIM_S = 8.64e12;
+
+/** A NumericDate (RFC 7519 §2) scopegate can compute with: finite and within the Date range. */
+function isNumericDate(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_DATE_CLAIM_S;
+}
+
+/**
+ * Before the signature: `exp` present, the date claims numbers, `iat` not in the future
+ * beyond skew (no honest clock produces one), `aud` present and a string or a non-empty
+ * array of strings. Refuses tokens that cannot pass before they can cost a key fetch.
+ */
+export function readRegisteredClaims(payload: Readonly<Record<string, unknown>>, nowMs: number, skewMs: number): RegisteredClaims | TokenError {
+  if (!Object.hasOwn(payload, 'exp')) return tokenError('ERR_AUTH_TOKEN_MISSING_EXP');
+  const exp = payload.exp;
+  if (!isNumericDate(exp)) return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The exp claim is not a number');
+  const nbf = payload.nbf;
+  const iat = payload.iat;
+  if (nbf !== undefined && !isNumericDate(nbf)) return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The nbf claim is not a number');
+  if (iat !== undefined && !isNumericDate(iat)) return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The iat claim is not a number');
+  if (iat !== undefined && iat * 1000 > nowMs + skewMs) return tokenError('ERR_AUTH_TOKEN_NOT_YET_VALID', 'The token iat is in the future');
+  const aud = payload.aud;
+  if (aud === undefined) return tokenError('ERR_AUTH_TOKEN_AUDIENCE', 'The token has no aud claim');
+  if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))) {
+    return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The aud claim is not a string or an array of strings');
+  }
+  return { exp, nbf, iat, aud: aud as string | readonly string[] };
+}
+
+/**
+ * After the signature, now that the claims are known to be the issuer's: `exp` and
+ * `nbf` with the clock skew, and `aud` against the issuer's audiences.
+ */
+export function checkRegisteredClaims(
+  claims: RegisteredClaims,
+  audiences: readonly string[],
+  nowMs: number,
+  skewMs: number,
+): TokenError | undefined {
+  if (nowMs >= claims.exp * 1000 + skewMs) return tokenError('ERR_AUTH_TOKEN_EXPIRED');
+  if (claims.nbf !== undefined && claims.nbf * 1000 > nowMs + skewMs) return tokenError('ERR_AUTH_TOKEN_NOT_YET_VALID');
+  if (!acceptsAudience(audiences, claims.aud)) return tokenError('ERR_AUTH_TOKEN_AUDIENCE');
+  return undefined;
+}
+
+/** RFC 7519 §4.1.3: `aud` (a string or a list) must contain one of the issuer's configured audiences. */
+function acceptsAudience(accepted: readonly string[], aud: string | readonly string[]): boolean {
+  if (typeof aud === 'string') return accepted.includes(aud);
+  for (const a of aud) if (accepted.includes(a)) return true;
+  return false;
+}
 
 const SP = 0x20;
 

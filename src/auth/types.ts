@@ -43,7 +43,10 @@ export interface TokenVerifier {
   ready(): boolean;
   /** Initial JWKS fetch for every issuer; resolves when each has succeeded or failed once. */
   start(): Promise<void>;
-  /** Stop background refresh timers; close sockets. */
+  /**
+   * Stop background refresh timers; close sockets. Key stores a successor verifier took
+   * over on reload (createTokenVerifier's `previous`) stay open until it closes too.
+   */
   close(): Promise<void>;
   /** For metrics and /readyz. */
   issuerStates(): readonly IssuerKeyState[];

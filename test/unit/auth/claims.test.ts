@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildVerifiedToken, grantedScopes } from '../../../src/auth/claims.js';
+import { buildVerifiedToken, checkRegisteredClaims, grantedScopes, readRegisteredClaims, type RegisteredClaims } from '../../../src/auth/claims.js';
 import { TokenError } from '../../../src/errors.js';
 
 const both = ['scope', 'scp'] as const;
@@ -62,4 +62,51 @@ t.test('buildVerifiedToken parses once and freezes', async (t) => {
     const r = buildVerifiedToken('i', 'k', bad, both);
     t.ok(r instanceof TokenError && r.code === 'ERR_AUTH_TOKEN_BAD_CLAIM', JSON.stringify(bad));
   }
+});
+
+t.test('readRegisteredClaims: presence and types before the signature, first failure wins', async (t) => {
+  const now = 1_700_000_000_000;
+  const skew = 30_000;
+  const s = now / 1000;
+  const base = { exp: s + 60, aud: 'a' };
+  t.same(readRegisteredClaims(base, now, skew), { exp: s + 60, nbf: undefined, iat: undefined, aud: 'a' });
+  t.same(readRegisteredClaims({ ...base, nbf: s, iat: s, aud: ['a', 'b'] }, now, skew), { exp: s + 60, nbf: s, iat: s, aud: ['a', 'b'] });
+  t.same(readRegisteredClaims({ ...base, iat: s + 29 }, now, skew), { exp: s + 60, nbf: undefined, iat: s + 29, aud: 'a' }, 'iat within skew');
+  const cases: Array<[Record<string, unknown>, string, string]> = [
+    [{ aud: 'a' }, 'ERR_AUTH_TOKEN_MISSING_EXP', 'The token has no exp claim'],
+    [{ exp: undefined, aud: 'a' }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The exp claim is not a number'],
+    [{ exp: '1', aud: 'a' }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The exp claim is not a number'],
+    [{ exp: 8.64e12 + 1, aud: 'a' }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The exp claim is not a number'],
+    [{ ...base, nbf: null }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The nbf claim is not a number'],
+    [{ ...base, iat: -1e13 }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The iat claim is not a number'],
+    [{ ...base, nbf: 'x', iat: 'y' }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The nbf claim is not a number'],
+    [{ ...base, iat: s + 31 }, 'ERR_AUTH_TOKEN_NOT_YET_VALID', 'The token iat is in the future'],
+    [{ exp: s + 60 }, 'ERR_AUTH_TOKEN_AUDIENCE', 'The token has no aud claim'],
+    [{ ...base, aud: [] }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The aud claim is not a string or an array of strings'],
+    [{ ...base, aud: ['a', 1] }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The aud claim is not a string or an array of strings'],
+    [{ ...base, aud: { a: 1 } }, 'ERR_AUTH_TOKEN_BAD_CLAIM', 'The aud claim is not a string or an array of strings'],
+  ];
+  for (const [payload, code, message] of cases) {
+    const r = readRegisteredClaims(payload, now, skew);
+    t.same(r instanceof TokenError ? [r.code, r.message] : r, [code, message], JSON.stringify(payload));
+  }
+});
+
+t.test('checkRegisteredClaims: exp and nbf with skew, aud against the issuer', async (t) => {
+  const now = 1_700_000_000_000;
+  const skew = 30_000;
+  const s = now / 1000;
+  const c = (over: Partial<RegisteredClaims>): RegisteredClaims => ({ exp: s + 60, nbf: undefined, iat: undefined, aud: 'a', ...over });
+  const code = (r: TokenError | undefined) => r?.code ?? 'ok';
+  t.equal(code(checkRegisteredClaims(c({}), ['a'], now, skew)), 'ok');
+  t.equal(code(checkRegisteredClaims(c({ exp: s - 29 }), ['a'], now, skew)), 'ok', 'expired within skew');
+  t.equal(code(checkRegisteredClaims(c({ exp: s - 30 }), ['a'], now, skew)), 'ERR_AUTH_TOKEN_EXPIRED', 'exp + skew is already too late');
+  t.equal(code(checkRegisteredClaims(c({ nbf: s + 30 }), ['a'], now, skew)), 'ok', 'nbf at the edge of skew');
+  t.equal(code(checkRegisteredClaims(c({ nbf: s + 31 }), ['a'], now, skew)), 'ERR_AUTH_TOKEN_NOT_YET_VALID');
+  t.equal(code(checkRegisteredClaims(c({ aud: 'b' }), ['a'], now, skew)), 'ERR_AUTH_TOKEN_AUDIENCE');
+  t.equal(code(checkRegisteredClaims(c({ aud: ['b', 'a'] }), ['a'], now, skew)), 'ok', 'one of the list is enough');
+  t.equal(code(checkRegisteredClaims(c({ aud: ['b', 'c'] }), ['a', 'd'], now, skew)), 'ERR_AUTH_TOKEN_AUDIENCE');
+  t.equal(code(checkRegisteredClaims(c({ exp: s - 60, aud: 'b' }), ['a'], now, skew)), 'ERR_AUTH_TOKEN_EXPIRED', 'exp is checked before aud');
+  const r = checkRegisteredClaims(c({ exp: s - 60 }), ['a'], now, skew);
+  t.equal(r?.message, 'The token has expired');
 });

@@ -1,0 +1,166 @@
+/**
+ * Compact JWS (RFC 7515 §7.1): parsing, the header rules, and the signature check of
+ * each JWS algorithm (RFC 7518 §3). Pure: no I/O and no state; nothing here knows
+ * issuers, key sets or caches.
+ *
+ * The header rules, cheapest first, each one a distinct rejection:
+ * - exactly three segments (five is a JWE, which we never decrypt);
+ * - every segment canonical base64url (see isBase64Url: one token, one spelling);
+ * - `alg` a string, never `none` in any casing, one scopegate implements and one some
+ *   issuer allows (the per-issuer allow-list is applied once `iss` is known);
+ * - no header that lets the token choose its own key (`jwk`, `jku`, `x5u`, `x5c`),
+ *   no `crit` and no `b64`;
+ * - `kid`, when present, a non-empty string.
+ */
+import { constants, createPublicKey, verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+import { ALGORITHMS, type Algorithm } from '../config/schema.js';
+import type { TokenError } from '../errors.js';
+import type { KeyVerifyFn } from './jwks.js';
+import { tokenError } from './token-error.js';
+
+/** Header parameters that would let the token choose its own key (RFC 7515 §4.1.2–4.1.6). */
+const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+const KNOWN_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORITHMS);
+
+/** A compact JWS whose header passed every rule, its payload decoded once. */
+export interface CompactJws {
+  readonly alg: Algorithm;
+  readonly kid: string | undefined;
+  /** Index of the second `.`: the signing input is token[0, signedEnd), the signature follows. */
+  readonly signedEnd: number;
+  /** Decoded, not yet trusted: its claims mean something only after the signature checks out. */
+  readonly payload: Record<string, unknown>;
+}
+
+/** The 6-bit value of a base64url character, or -1. */
+function b64urlValue(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41; // A-Z
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26; // a-z
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52; // 0-9
+  if (c === 0x2d) return 62; // -
+  if (c === 0x5f) return 63; // _
+  return -1;
+}
+
+/**
+ * Canonical base64url without padding (RFC 7515 §2, RFC 4648 §3.5): only the alphabet
+ * (Buffer's decoder would skip anything else), no impossible length (4n+1), and the
+ * unused low bits of the last character zero. Without that last rule one signature has
+ * up to 16 spellings that decode to the same bytes, so a valid token could be re-spelt
+ * into a different string that still verifies (found by the verifier mutation fuzz):
+ * a revocation list or replay check keyed by the token string would miss it.
+ */
+export function isBase64Url(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    if (b64urlValue(s.charCodeAt(i)) < 0) return false;
+  }
+  const rem = (to - from) % 4;
+  if (rem === 1) return false;
+  if (rem === 0) return true;
+  const last = b64urlValue(s.charCodeAt(to - 1));
+  // 2 chars carry 1 byte (4 spare bits), 3 chars carry 2 bytes (2 spare bits).
+  return (last & (rem === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** JSON object from a base64url segment, or undefined (not base64url, not JSON), or 'not-object'. */
+function parseSegment(token: string, from: number, to: number): Record<string, unknown> | 'not-object' | undefined {
+  if (to <= from || !isBase64Url(token, from, to)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token.slice(from, to), 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-object';
+  return value as Record<string, unknown>;
+}
+
+/** The header rules after the structure: alg, key-bearing and extension parameters, kid. */
+function checkHeader(header: Record<string, unknown>, allowed: ReadonlySet<string>): TokenError | undefined {
+  const alg = header.alg;
+  if (typeof alg !== 'string') return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token header has no alg');
+  // `none` in any casing is refused by name, whatever a config might say.
+  if (alg.toLowerCase() === 'none' || !KNOWN_ALGORITHMS.has(alg) || !allowed.has(alg)) {
+    return tokenError('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED');
+  }
+  for (const name of KEY_BEARING_HEADERS) {
+    if (Object.hasOwn(header, name)) return tokenError('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', `The token header carries "${name}"`);
+  }
+  // We understand no JWS extension (RFC 7515 §4.1.11), so any crit is fatal; `b64`
+  // (RFC 7797) changes what the signature covers and is refused even without crit.
+  if (Object.hasOwn(header, 'crit')) return tokenError('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', 'The token header carries "crit"');
+  if (Object.hasOwn(header, 'b64')) return tokenError('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', 'The token header carries "b64"');
+  const kid = header.kid;
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) {
+    return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token kid is not a non-empty string');
+  }
+  return undefined;
+}
+
+/**
+ * Parse a compact JWS and apply the header rules, or the first rule it breaks.
+ * `allowed` is every algorithm some issuer accepts: an algorithm nobody accepts fails
+ * before any payload work. The signature segment is checked by verifySignature.
+ */
+export function parseCompactJws(token: string, allowed: ReadonlySet<string>): CompactJws | TokenError {
+  const dot1 = token.indexOf('.');
+  const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
+  if (dot2 === -1) return tokenError('ERR_AUTH_TOKEN_MALFORMED');
+  if (token.indexOf('.', dot2 + 1) !== -1) return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token is not a compact JWS (JWE is not accepted)');
+
+  const header = parseSegment(token, 0, dot1);
+  if (header === undefined || header === 'not-object') return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token header is not a base64url JSON object');
+  const broken = checkHeader(header, allowed);
+  if (broken !== undefined) return broken;
+
+  const payload = parseSegment(token, dot1 + 1, dot2);
+  if (payload === undefined) return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token payload is not base64url JSON');
+  if (payload === 'not-object') return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The token payload is not a JSON object');
+  return { alg: header.alg as Algorithm, kid: header.kid as string | undefined, signedEnd: dot2, payload };
+}
+
+/**
+ * RFC 7515 §5.2 steps 7–8: the signature segment, canonical base64url and not empty,
+ * checked over the signing input. Never throws.
+ */
+export function verifySignature(token: string, signedEnd: number, check: KeyVerifyFn): boolean {
+  if (signedEnd + 1 === token.length || !isBase64Url(token, signedEnd + 1, token.length)) return false;
+  const signed = Buffer.from(token.slice(0, signedEnd), 'latin1');
+  const signature = Buffer.from(token.slice(signedEnd + 1), 'base64url');
+  return check(signed, signature);
+}
+
+/** RFC 7518 §3.1: the hash of each JWS algorithm (EdDSA hashes internally). */
+const HASH: Readonly<Record<Algorithm, string | null>> = {
+  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512',
+  PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
+  ES256: 'sha256', ES384: 'sha384', ES512: 'sha512',
+  EdDSA: null,
+};
+
+/**
+ * One key, one algorithm → a signature check, built once per key at JWKS import.
+ * RSASSA-PSS uses a salt as long as the hash (RFC 7518 §3.5); ECDSA signatures are
+ * JOSE's fixed-size R||S (RFC 7518 §3.4), which Node verifies as `ieee-p1363` and
+ * rejects when R or S is zero (CVE-2022-21449).
+ */
+export function signatureCheck(pem: string, alg: Algorithm): KeyVerifyFn {
+  const key: KeyObject = createPublicKey(pem);
+  const hash = HASH[alg];
+  const family = alg.slice(0, 2);
+  const input: KeyObject | VerifyKeyObjectInput =
+    family === 'PS'
+      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+      : family === 'ES'
+        ? { key, dsaEncoding: 'ieee-p1363' }
+        : key;
+  return (signingInput, signature) => {
+    try {
+      return cryptoVerify(hash, signingInput, input, signature);
+    } catch {
+      // A signature of the wrong size for the key, for one: not a valid signature.
+      return false;
+    }
+  };
+}
