@@ -14,7 +14,8 @@ import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.
 import type { AuthHooks } from './auth/types.js';
 import { readConfigFile } from './config/load.js';
 import { formatConfigIssue } from './errors.js';
-import { MISSING_HOST, TOO_MANY_HEADERS, createDecider, type Decider } from './policy/decide.js';
+import { createDecider, type Decider } from './policy/decide.js';
+import { MISSING_HOST, TOO_MANY_HEADERS } from './policy/denials.js';
 import type { Decision } from './policy/decision.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createHeaderPolicy, type HeaderPolicy } from './proxy/headers.js';

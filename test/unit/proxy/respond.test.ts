@@ -5,7 +5,7 @@ import { buildChallenge, quoteString, sanitizeNqs, sendDeny, sendError } from '.
 import { listen } from '../../helpers/listen.js';
 
 function deny(over: Partial<Deny> & Pick<Deny, 'status' | 'reason' | 'error'>): Deny {
-  return { allow: false, description: 'd', code: 'ERR_X', route: undefined, ...over };
+  return { kind: 'deny', allow: false, description: 'd', code: 'ERR_ROUTE_NOT_FOUND', route: undefined, ...over };
 }
 
 const missing = deny({ status: 401, reason: 'missing_token', error: 'invalid_request', description: 'no bearer token', challenge: { error: '' } });
