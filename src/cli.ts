@@ -82,8 +82,8 @@ async function runImport(args: string[], out: string | undefined): Promise<numbe
 async function main(argv: string[]): Promise<number> {
   // explain has its own options (--token, --scopes) and two positionals: its module parses them.
   if (argv[0] === 'explain') {
-    const { runExplainArgv } = await import('./explain.js');
-    return runExplainArgv(argv.slice(1));
+    const { run } = await import('./commands/explain.js');
+    return run(argv.slice(1));
   }
   let parsed;
   try {

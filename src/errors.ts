@@ -141,9 +141,10 @@ export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode;
 
 /**
  * Requests answered on the raw socket, before Node could hand over a request: the
- * parser's own codes (llhttp `HPE_*`, e.g. HPE_HEADER_OVERFLOW) are logged as they are.
+ * parser's own codes (llhttp `HPE_*`, e.g. HPE_HEADER_OVERFLOW) and socket errors
+ * (`E…`, e.g. ECONNRESET) are logged as Node reports them; ERR_HTTP_PARSE when it gives none.
  */
-export type SocketErrorCode = 'ERR_HTTP_PARSE' | 'ERR_HTTP_REQUEST_TIMEOUT' | `HPE_${string}`;
+export type SocketErrorCode = 'ERR_HTTP_PARSE' | 'ERR_HTTP_REQUEST_TIMEOUT' | `HPE_${string}` | `E${string}`;
 
 /** Codes of failures outside the request path: config files, the OpenAPI importer. */
 export type ToolErrorCode = 'ERR_CONFIG_INVALID' | 'ERR_OPENAPI_IMPORT';

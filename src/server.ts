@@ -14,16 +14,14 @@ import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.
 import type { AuthHooks } from './auth/types.js';
 import { readConfigFile } from './config/load.js';
 import { formatConfigIssue } from './errors.js';
-import { createDecider, type Decider } from './policy/decide.js';
-import { MISSING_HOST, TOO_MANY_HEADERS } from './policy/denials.js';
-import type { Decision } from './policy/decision.js';
+import { createPlanner, type Action, type Planner } from './policy/plan.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createHeaderPolicy, type HeaderPolicy } from './proxy/headers.js';
-import { sendDeny, sendError } from './proxy/respond.js';
+import { sendError } from './respond/error.js';
+import { createAnswers, type Answers } from './respond/answer.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { accessLog, createLogger, type Logger } from './telemetry/logger.js';
 import { createAdminServer } from './admin/server.js';
-import { createDiscovery, createTokenInfo, isDiscoveryRequest, sendDiscovery, type Discovery, type TokenInfo } from './builtin.js';
 
 export interface ScopegateOptions {
   /** Install SIGTERM/SIGINT drain and SIGHUP reload handlers (serve does; tests and the demo do not). */
@@ -58,12 +56,10 @@ export interface RunningScopegate {
 interface Generation {
   readonly config: Config;
   readonly verifier: TokenVerifierInternals;
-  readonly decider: Decider;
+  readonly planner: Planner;
+  readonly answers: Answers;
   readonly headers: HeaderPolicy;
   readonly forwarder: Forwarder;
-  /** RFC 9728 metadata, when the config has a `resource:` section. */
-  readonly discovery: Discovery | undefined;
-  readonly tokenInfo: TokenInfo;
 }
 
 /** File-change events come in bursts (a ConfigMap update is several renames); one reload per burst. */
@@ -94,14 +90,15 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   };
 
   const initialVerifier = createTokenVerifier(config.auth, authHooks);
+  const headerCountLimit = config.limits.maxHeaderCount;
+  const initialPlanner = createPlanner(config, initialVerifier, { maxHeaderCount: headerCountLimit });
   let generation: Generation = {
     config,
     verifier: initialVerifier,
-    decider: createDecider(config, initialVerifier),
+    planner: initialPlanner,
+    answers: createAnswers(config, initialPlanner.discovery),
     headers: createHeaderPolicy(config.identityHeaders),
     forwarder: createForwarder(config.upstream),
-    discovery: createDiscovery(config),
-    tokenInfo: createTokenInfo(config),
   };
   metrics.setIssuerStateSource(() => generation.verifier.issuerStates());
   metrics.setTokenCacheSource(() => generation.verifier.cacheStats());
@@ -113,23 +110,30 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
    * responding fails this one request (500, or a cut connection once headers are out),
    * never the process — an uncaught exception would take every client down with it.
    */
-  function finish(req: IncomingMessage, res: ServerResponse, decision: Decision, started: number, gen: Generation): void {
+  function finish(req: IncomingMessage, res: ServerResponse, decision: Action, started: number, gen: Generation): void {
     try {
+      if (decision.kind === 'discovery') {
+        gen.answers.answer(res, decision, req.method === 'HEAD');
+        const total = performance.now() - started;
+        metrics.request(req.method ?? '', decision.route, 200, total / 1000);
+        accessLog(logger, { id: REQUEST_ID_PREFIX + (++requestCounter).toString(36), method: req.method ?? '', route: decision.route, status: 200, reason: 'allowed', code: undefined, decision_us: 0, upstream_ms: undefined, total_ms: total });
+        return;
+      }
       respond(req, res, decision, started, gen);
     } catch (error) {
-      logger.error({ err: error, route: decision.allow ? decision.route : decision.route ?? 'unmatched' }, 'responding failed');
+      logger.error({ err: error, route: decision.route ?? 'unmatched' }, 'responding failed');
       if (!res.headersSent) sendError(res, 500, 'server_error', 'internal error while answering the request');
       else res.destroy();
     }
   }
 
-  function respond(req: IncomingMessage, res: ServerResponse, decision: Decision, started: number, gen: Generation): void {
+  function respond(req: IncomingMessage, res: ServerResponse, decision: Exclude<Action, { kind: 'discovery' }>, started: number, gen: Generation): void {
     const decided = performance.now();
     const decisionSeconds = (decided - started) / 1000;
     const method = req.method ?? '';
     if (!decision.allow) {
       metrics.decision('deny', decision.reason, decisionSeconds);
-      sendDeny(res, decision, gen.config.auth.realm, gen.discovery?.url);
+      gen.answers.answer(res, decision, method === 'HEAD');
       const total = performance.now() - started;
       metrics.request(method, decision.route, decision.status, total / 1000);
       accessLog(logger, {
@@ -156,10 +160,8 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
         'shadow deny',
       );
     }
-    if (decision.respond === 'token_info') {
-      // Config loading forbids `auth: none` here, so a token is always present; fail closed if not.
-      if (decision.token === undefined) throw new Error('token_info route allowed without a token');
-      gen.tokenInfo.send(res, decision.token, method === 'HEAD');
+    if (decision.kind === 'token_info') {
+      gen.answers.answer(res, decision, method === 'HEAD');
       const total = performance.now() - started;
       metrics.request(method, decision.route, 200, total / 1000);
       accessLog(logger, {
@@ -209,27 +211,9 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const gen = generation;
-    const discovery = gen.discovery;
-    if (discovery !== undefined && (req.method === 'GET' || req.method === 'HEAD') && isDiscoveryRequest(discovery, req.url ?? '')) {
-      sendDiscovery(res, discovery, req.method === 'HEAD');
-      const total = performance.now() - started;
-      metrics.request(req.method, discovery.path, 200, total / 1000);
-      accessLog(logger, { id: REQUEST_ID_PREFIX + (++requestCounter).toString(36), method: req.method, route: discovery.path, status: 200, reason: 'allowed', code: undefined, decision_us: 0, upstream_ms: undefined, total_ms: total });
-      return;
-    }
-    let decision: Decision | Promise<Decision>;
-    if (req.headers.host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
-      finish(req, res, MISSING_HOST, started, gen);
-      return;
-    }
-    // Node's maxHeadersCount only truncates req.headers; headers past it would still reach
-    // the upstream from rawHeaders, unchecked (a second Host, a Content-Length). Refuse instead.
-    if (req.rawHeaders.length > 2 * headerCountLimit) {
-      finish(req, res, TOO_MANY_HEADERS, started, gen);
-      return;
-    }
+    let decision: Action | Promise<Action>;
     try {
-      decision = gen.decider.decide(req.method ?? '', req.url ?? '', req.rawHeaders);
+      decision = gen.planner.plan(req);
     } catch (error) {
       // decide() returns denials as values; a throw is a bug. Fail closed, keep serving.
       logger.error({ err: error }, 'decide threw');
@@ -270,7 +254,6 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   // One more than the limit, so onRequest sees a request that exceeds it (and answers 431)
   // instead of Node silently dropping headers past a 32-header batch boundary.
   // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.
-  const headerCountLimit = limits.maxHeaderCount;
   server.maxHeadersCount = headerCountLimit + 1;
   server.maxConnections = limits.maxConnections;
   // Node answers `Expect: 100-continue` itself before 'request' unless this event
@@ -376,10 +359,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     const restartOnly = restartRequiredChanges(current.config, next);
     if (restartOnly.length > 0) logger.warn({ settings: restartOnly }, 'these settings change only on restart; keeping the running values');
 
-    let decider: Decider;
+    let planner: Planner;
     const verifier = createTokenVerifier(next.auth, authHooks, { reuse: current.verifier });
     try {
-      decider = createDecider(next, verifier);
+      planner = createPlanner(next, verifier, { maxHeaderCount: headerCountLimit });
     } catch (error) {
       // The loader validated the routes, so this is a bug; keep the old config rather than serve none.
       await verifier.retire(current.verifier);
@@ -400,11 +383,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     generation = {
       config: next,
       verifier,
-      decider,
+      planner,
+      answers: createAnswers(next, planner.discovery),
       headers: createHeaderPolicy(next.identityHeaders),
       forwarder: upstreamChanged ? createForwarder(next.upstream) : current.forwarder,
-      discovery: createDiscovery(next),
-      tokenInfo: createTokenInfo(next),
     };
     applyServerLimits(next);
     metrics.setConfigHash(next.source.hash);

@@ -1,6 +1,6 @@
 /**
  * The value `scopegate explain` computes: one request's decision, step by step,
- * in the order decide() takes them (DESIGN.md §1). formatExplanation() turns it
+ * in the order decide() takes them (docs/architecture.md, Request path). formatExplanation() turns it
  * into the text the CLI prints; tests assert on the value directly.
  */
 import type { Decision, Deny } from '../policy/decision.js';
