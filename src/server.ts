@@ -133,9 +133,3 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 function addressUrl(address: AddressInfo): string {
   return `http://${address.address}:${address.port}`;
 }
-
-/** `scopegate serve`: run until drained by a signal; resolves with the exit code. */
-export async function runServe(config: Config): Promise<number> {
-  const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
-  return running.done;
-}

@@ -1,3 +1,7 @@
+import { readConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { formatConfigIssue } from '../errors.js';
+
 /** What a command reads and writes, so tests can run one in-process and read its output. */
 export interface Output {
   write(s: string): unknown;
@@ -25,4 +29,11 @@ export const DEFAULT_CONFIG_PATH = 'config/scopegate.yaml';
 export function configPath(flag: string | undefined): string {
   const fromEnv = process.env['SCOPEGATE_CONFIG'];
   return flag ?? (fromEnv === undefined || fromEnv === '' ? DEFAULT_CONFIG_PATH : fromEnv);
+}
+
+/** Loads the config, printing every issue (warnings too); undefined when it is invalid. */
+export function loadOrReport(file: string, err: Output): Config | undefined {
+  const { config, issues } = readConfigFile(file);
+  for (const issue of issues) err.write(`${formatConfigIssue(issue)}\n`);
+  return config;
 }
