@@ -83,7 +83,7 @@ function capture(write: (res: ServerResponse) => void, method: string): Response
   const sink = {
     headersSent: false,
     destroyed: false,
-    // No request: sendDeny only reads it to decide on `Connection: close` for an unread upload.
+    // No request: the deny writer only reads it to decide on `Connection: close` for an unread upload.
     req: undefined,
     writeHead(s: number, headers: Record<string, string | number>) {
       status = s;

@@ -10,9 +10,9 @@ import { nowS } from '../helpers/tokens.js';
 
 export const RESPONSE_ISSUER = 'https://idp.responses.test/';
 
-/** The config the table runs against: the sidecar e2e routes plus discovery and token info. */
-export const RESPONSE_ROUTES = [
-  'GET /api/oauth-client/me: { auth: token, respond: token_info }',
+/** The routes of the end-to-end sidecar test (test/e2e/sidecar.test.ts). */
+export const SIDECAR_ROUTES: readonly string[] = [
+  'GET /api/oauth-client/me: { auth: token }',
   'GET /api/oauth-client/organizations: org:read',
   'GET /api/oauth-client/organizations/:orgId/projects: projects:read',
   'POST /api/oauth-client/v1/projects: projects:write',
@@ -20,6 +20,9 @@ export const RESPONSE_ROUTES = [
   'GET,POST /reports/:id: { any_of: [reports:read, admin] }',
   'GET /static/*: { auth: none }',
 ];
+
+/** The config the table runs against: the sidecar routes, with token info on /me, plus discovery (RESPONSE_EXTRA). */
+export const RESPONSE_ROUTES: readonly string[] = ['GET /api/oauth-client/me: { auth: token, respond: token_info }', ...SIDECAR_ROUTES.slice(1)];
 export const RESPONSE_EXTRA = `resource:
   identifier: https://api.example.com/v1
   name: Responses API
