@@ -86,6 +86,8 @@ export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
   ERR_REQUEST_MISSING_HOST: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'an HTTP/1.1 request needs a Host header' },
   ERR_REQUEST_DUPLICATE_HOST: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'more than one Host header' },
   ERR_REQUEST_TOO_MANY_HEADERS: { status: 431, reason: 'bad_request', error: 'invalid_request', description: 'too many request headers' },
+  // `?_method=DELETE` (Rails, Laravel, Express method-override): the upstream would run a method other
+  // than the one authorized, as with the X-HTTP-Method-Override header (README, Forwarding).
   ERR_REQUEST_METHOD_OVERRIDE: {
     status: 400,
     reason: 'bad_request',
