@@ -8,9 +8,9 @@
  * inside a returned result.
  */
 export class ScopegateError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -49,6 +49,7 @@ export class ConfigError extends ScopegateError {
 
 /** Request target rejected by the canonicalizer (always a 400). */
 export class PathError extends ScopegateError {
+  declare readonly code: PathErrorCode;
   constructor(code: PathErrorCode, message: string) {
     super(code, 400, message);
   }
@@ -70,6 +71,7 @@ export type PathErrorCode =
 
 /** Token rejected (401 invalid_token) — the code says why, for logs and metrics. */
 export class TokenError extends ScopegateError {
+  declare readonly code: TokenErrorCode;
   constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, 401, message, options);
   }
@@ -92,6 +94,7 @@ export type TokenErrorCode =
 
 /** Keys for the token's issuer have never been loaded and cannot be fetched now (503). */
 export class KeysUnavailableError extends ScopegateError {
+  declare readonly code: 'ERR_AUTH_KEYS_UNAVAILABLE';
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_AUTH_KEYS_UNAVAILABLE', 503, message, options);
   }
@@ -115,3 +118,36 @@ export class UpstreamError extends ScopegateError {
 export function upstreamErrorStatus(code: UpstreamErrorCode): 400 | 502 | 504 {
   return code === 'ERR_UPSTREAM_TIMEOUT' ? 504 : code === 'ERR_UPSTREAM_REQUEST_INVALID' ? 400 : 502;
 }
+
+/**
+ * Requests refused before or around the token, other than a bad path or a bad token.
+ * Each one is a row of the denial table (policy/denials.ts).
+ */
+export type RequestDenyCode =
+  | 'ERR_ROUTE_NOT_FOUND' // 404: no route template matches the canonical path
+  | 'ERR_ROUTE_METHOD_NOT_ALLOWED' // 405: a route matches the path but not the method
+  | 'ERR_AUTH_TOKEN_MISSING' // 401 without an error code (RFC 6750 §3.1)
+  | 'ERR_AUTH_TOKEN_IN_QUERY' // 400: an access_token query parameter (RFC 9700)
+  | 'ERR_AUTH_DUPLICATE_AUTHORIZATION' // 400: two Authorization headers
+  | 'ERR_AUTH_INSUFFICIENT_SCOPE' // 403
+  | 'ERR_AUTH_KEYS_UNAVAILABLE' // 503: the issuer's keys were never loaded and cannot be fetched now
+  | 'ERR_REQUEST_MISSING_HOST' // 400: HTTP/1.1 without Host (RFC 9112 §3.2)
+  | 'ERR_REQUEST_DUPLICATE_HOST' // 400: two Host headers
+  | 'ERR_REQUEST_TOO_MANY_HEADERS' // 431: more than limits.max_header_count (RFC 6585 §5)
+  | 'ERR_REQUEST_METHOD_OVERRIDE'; // 400: a `_method` query parameter
+
+/** Every code a deny can carry: the keys of the denial table. */
+export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode;
+
+/**
+ * Requests answered on the raw socket, before Node could hand over a request: the
+ * parser's own codes (llhttp `HPE_*`, e.g. HPE_HEADER_OVERFLOW) and socket errors
+ * (`E…`, e.g. ECONNRESET) are logged as Node reports them; ERR_HTTP_PARSE when it gives none.
+ */
+export type SocketErrorCode = 'ERR_HTTP_PARSE' | 'ERR_HTTP_REQUEST_TIMEOUT' | `HPE_${string}` | `E${string}`;
+
+/** Codes of failures outside the request path: config files, the OpenAPI importer. */
+export type ToolErrorCode = 'ERR_CONFIG_INVALID' | 'ERR_OPENAPI_IMPORT';
+
+/** Every error and deny code scopegate logs, counts or throws, in one union. */
+export type ErrorCode = DenyCode | UpstreamErrorCode | 'ERR_CLIENT_ABORTED' | SocketErrorCode | ToolErrorCode;

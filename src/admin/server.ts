@@ -1,10 +1,10 @@
 /**
- * The admin listener (DESIGN.md §6): /healthz, /readyz, /metrics. Separate
+ * The admin listener (README, Operations): /healthz, /readyz, /metrics. Separate
  * from the proxied port so probes and scrapes never pass through (or count
  * against) the policy, and can be bound to a private interface.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { sendError } from '../proxy/respond.js';
+import { sendError } from '../respond/error.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 export type Readiness = boolean | { readonly ready: boolean; readonly reason?: string };

@@ -1,7 +1,7 @@
 /**
  * Step 2 of `scopegate explain`: which routes match the canonical path and why
  * the winner wins. This is an independent, deliberately plain walk over the
- * parsed templates (the rules of DESIGN.md §3, as routes/reference.ts states
+ * parsed templates (the rules of README, Routes, as routes/reference.ts states
  * them); its result is then checked against the compiled matcher the server
  * uses, and any disagreement is reported as a bug rather than hidden.
  */
@@ -93,7 +93,7 @@ function firstDifference(a: ParsedTemplate, b: ParsedTemplate): number {
   return -1;
 }
 
-/** The Allow list as DESIGN.md §4 states it: the union of the methods, HEAD wherever GET is, sorted. */
+/** The Allow list as README, Responses states it: the union of the methods, HEAD wherever GET is, sorted. */
 function allowList(routes: readonly Parsed[]): string[] {
   const set = new Set<string>();
   for (const r of routes) for (const m of r.policy.methods) set.add(m);

@@ -1,6 +1,6 @@
 /**
  * The value `scopegate explain` computes: one request's decision, step by step,
- * in the order decide() takes them (DESIGN.md §1). formatExplanation() turns it
+ * in the order plan() takes them (docs/architecture.md, Request path). formatExplanation() turns it
  * into the text the CLI prints; tests assert on the value directly.
  */
 import type { Decision, Deny } from '../policy/decision.js';
@@ -119,14 +119,14 @@ export type TokenStep = (
   | { readonly kind: 'valid'; readonly token: TokenDetails }
   | { readonly kind: 'invalid'; readonly code: string; readonly message: string }
 ) & {
-  /** Whether decide() got as far as reading the token, and if not why. */
+  /** Whether the dispatch got as far as reading the token, and if not why. */
   readonly read: boolean;
   readonly note: string | undefined;
   /** JWKS fetches made while verifying (issuer: result detail). */
   readonly jwks: readonly string[];
 };
 
-/** The response scopegate itself writes for a deny, as sendDeny writes it. */
+/** The response scopegate itself writes for a deny, as answer() writes it. */
 export interface ResponseView {
   readonly status: number;
   readonly statusLine: string;
@@ -175,7 +175,7 @@ export interface Explanation {
   readonly token: TokenStep;
   readonly outcome: Outcome;
   /**
-   * What decide() returned: the outcome is built from it, not re-derived.
+   * What plan() returned: the outcome is built from it, not re-derived.
    * Undefined only for the RFC 9728 metadata document, which the server answers before deciding.
    */
   readonly decision: Decision | undefined;

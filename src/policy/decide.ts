@@ -2,7 +2,7 @@
  * decide(method, target, rawHeaders) → Allow | Deny: the whole authorization
  * decision, pure over the compiled config and the verifier's caches.
  *
- * Order matters and is part of the contract (DESIGN.md §1, §4, §7):
+ * Order matters and is part of the contract (README, Responses; docs/architecture.md, Request path):
  *   canonicalize → duplicate Host/Authorization → match (404/405) → refuse `access_token`
  *   and `_method` query parameters → (public? allow) → bearer → verify → scope.
  * The query refusal follows the match so that it is attributed to a route and shadow
@@ -18,6 +18,7 @@ import { compileRouter } from '../routes/compile.js';
 import { canonicalizeTarget, type PathLimits } from '../routes/normalize.js';
 import type { Matcher, RouteDefinition } from '../routes/types.js';
 import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
+import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, NO_ROUTE, routeDenials, type RouteDenials } from './denials.js';
 import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
 
 export interface Decider {
@@ -31,7 +32,7 @@ export interface Decider {
 }
 
 /** What the router carries for each route: its requirement and the denials it can produce, built once. */
-export interface RoutePolicy {
+export interface RoutePolicy extends RouteDenials {
   readonly key: string;
   readonly template: string;
   readonly methods: readonly string[];
@@ -40,104 +41,12 @@ export interface RoutePolicy {
   readonly shadow: boolean;
   /** scopegate answers this route itself (token info). */
   readonly respond: RouteResponder | undefined;
-  readonly missingToken: Deny;
-  readonly insufficientScope: Deny;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
-const NO_ROUTE: Deny = Object.freeze({
-  allow: false,
-  status: 404,
-  reason: 'no_route',
-  error: 'not_found',
-  description: 'no route matches this path',
-  code: 'ERR_ROUTE_NOT_FOUND',
-  route: undefined,
-});
-
-const QUERY_TOKEN: Deny = Object.freeze({
-  allow: false,
-  status: 400,
-  reason: 'bad_request',
-  error: 'invalid_request',
-  description: 'access tokens are accepted in the Authorization header only, not in the query',
-  code: 'ERR_AUTH_TOKEN_IN_QUERY',
-  route: undefined,
-  challenge: Object.freeze({ error: 'invalid_request' as const }),
-});
-
-/** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (answered by the server before decide()). */
-export const MISSING_HOST: Deny = Object.freeze({
-  allow: false,
-  status: 400,
-  reason: 'bad_request',
-  error: 'invalid_request',
-  description: 'an HTTP/1.1 request needs a Host header',
-  code: 'ERR_REQUEST_MISSING_HOST',
-  route: undefined,
-});
-
-/** More headers than limits.max_header_count (RFC 6585 §5). Node only truncates req.headers, so the server checks rawHeaders. */
-export const TOO_MANY_HEADERS: Deny = Object.freeze({
-  allow: false,
-  status: 431,
-  reason: 'bad_request',
-  error: 'invalid_request',
-  description: 'too many request headers',
-  code: 'ERR_REQUEST_TOO_MANY_HEADERS',
-  route: undefined,
-});
-
 /** Query parameters refused on every request: a token nobody checked, a method nobody authorized. */
 const REFUSED_QUERY_PARAMS: readonly string[] = ['access_token', '_method'];
-
-/**
- * `?_method=DELETE` (Rails, Laravel, Express method-override): the upstream would run a
- * method other than the one authorized (DESIGN.md §5, as for X-HTTP-Method-Override).
- */
-const QUERY_METHOD_OVERRIDE: Deny = Object.freeze({
-  allow: false,
-  status: 400,
-  reason: 'bad_request',
-  error: 'invalid_request',
-  description: 'method override parameters (_method) are not accepted: the method authorized is the method executed',
-  code: 'ERR_REQUEST_METHOD_OVERRIDE',
-  route: undefined,
-});
-
-const DUPLICATE_AUTHORIZATION: Deny = Object.freeze({
-  allow: false,
-  status: 400,
-  reason: 'bad_request',
-  error: 'invalid_request',
-  description: 'More than one Authorization header',
-  code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION',
-  route: undefined,
-  challenge: Object.freeze({ error: 'invalid_request' as const }),
-});
-
-const DUPLICATE_HOST: Deny = Object.freeze({
-  allow: false,
-  status: 400,
-  reason: 'bad_request',
-  error: 'invalid_request',
-  description: 'more than one Host header',
-  code: 'ERR_REQUEST_DUPLICATE_HOST',
-  route: undefined,
-});
-
-function pathDeny(error: PathError): Deny {
-  return {
-    allow: false,
-    status: 400,
-    reason: 'bad_request',
-    error: 'invalid_request',
-    description: error.message,
-    code: error.code,
-    route: undefined,
-  };
-}
 
 /** The 403 description: for any_of, the alternatives apart from the catalogue's always-required scopes. */
 function insufficientScopeText(requirement: CompiledRequirement): string {
@@ -157,29 +66,7 @@ function buildRoutePolicy(
   shadow: boolean,
   respond: RouteResponder | undefined,
 ): RoutePolicy {
-  const missingToken: Deny = Object.freeze({
-    allow: false,
-    status: 401,
-    reason: 'missing_token',
-    // Not invalid_request: nothing about the request is malformed; it simply carries no credentials (RFC 6750 §3.1).
-    error: 'missing_token',
-    description: 'a bearer token is required',
-    code: 'ERR_AUTH_TOKEN_MISSING',
-    route: template,
-    challenge: Object.freeze({ error: '' as const }),
-  });
-  const insufficientScope: Deny = Object.freeze({
-    allow: false,
-    status: 403,
-    reason: 'insufficient_scope',
-    error: 'insufficient_scope',
-    description: insufficientScopeText(requirement),
-    code: 'ERR_AUTH_INSUFFICIENT_SCOPE',
-    route: template,
-    requiredScopes: requirement.scopes,
-    challenge: Object.freeze({ error: 'insufficient_scope' as const }),
-  });
-  return Object.freeze({ key, template, methods, requirement, shadow, respond, missingToken, insufficientScope });
+  return Object.freeze({ key, template, methods, requirement, shadow, respond, ...routeDenials(template, requirement.scopes, insufficientScopeText(requirement)) });
 }
 
 /** `name` is "host" in any case, compared without allocating a lower-cased copy. */
@@ -203,7 +90,7 @@ function isAuthorizationHeader(name: string): boolean {
 
 /**
  * One pass over rawHeaders for the ambiguities refused on every route, public ones
- * included (DESIGN.md §7): a second Host (RFC 9112 §3.2) or a second Authorization.
+ * included (README, Responses): a second Host (RFC 9112 §3.2) or a second Authorization.
  * Node's req.headers keeps only the first of each, so only rawHeaders shows them.
  */
 function duplicatedHeader(rawHeaders: readonly string[]): Deny | undefined {
@@ -253,39 +140,20 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
   const globalShadow = config.mode === 'shadow';
 
   /** Shadow mode: forward what enforce mode would deny, carrying the deny for logs and metrics. */
-  function shadowAllow(deny: Deny, route: string, path: string, query: string, token: VerifiedToken | undefined, names: readonly string[], values: readonly string[]): Allow {
-    return { allow: true, route, path, query, token, paramNames: names, paramValues: values, wouldDeny: deny };
+  function shadowAllow(wouldDeny: Deny, route: string, path: string, query: string, token: VerifiedToken | undefined, names: readonly string[], values: readonly string[]): Allow {
+    return { kind: 'forward', allow: true, route, path, query, token, paramNames: names, paramValues: values, wouldDeny };
   }
 
   function afterVerify(result: VerifyResult, policy: RoutePolicy, path: string, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision {
-    let deny: Deny;
     if (!result.ok) {
       const error = result.error;
-      deny =
+      const refused =
         error instanceof KeysUnavailableError
-          ? {
-              allow: false,
-              status: 503,
-              reason: 'keys_unavailable',
-              error: 'temporarily_unavailable',
-              description: 'the token cannot be checked now: signing keys are unavailable',
-              code: error.code,
-              route: policy.template,
-              // The soonest the keys can be fetched again: one JWKS cooldown.
-              retryAfterS: config.auth.jwks.cooldownS,
-            }
-          : {
-              allow: false,
-              status: 401,
-              reason: 'invalid_token',
-              error: 'invalid_token',
-              description: error.message,
-              code: error.code,
-              route: policy.template,
-              challenge: { error: 'invalid_token' },
-            };
+          ? // The soonest the keys can be fetched again: one JWKS cooldown.
+            deny(error.code, policy.template, { retryAfterS: config.auth.jwks.cooldownS })
+          : deny(error.code, policy.template, { description: error.message });
       // An unverified token never becomes identity: forward it without one.
-      return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, paramNames, paramValues) : deny;
+      return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, paramNames, paramValues) : refused;
     }
     const requirement = policy.requirement;
     const granted = result.token.scopeSet;
@@ -295,46 +163,38 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
     const deprecatedScopes =
       requirement.deprecatedAliases.length > 0 && !requirement.satisfiedByCurrent(granted) ? requirement.deprecatedAliases.filter((s) => granted.has(s)) : undefined;
-    return { allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues, deprecatedScopes, respond: policy.respond };
+    const kind = policy.respond === 'token_info' ? 'token_info' : 'forward';
+    return { kind, allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues, deprecatedScopes, respond: policy.respond };
   }
 
   function decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision> {
     // Ambiguous requests (400 for the path or the Host) are refused in every mode: there is no one request to forward.
     const canonical = canonicalizeTarget(target, limits);
-    if (canonical instanceof PathError) return pathDeny(canonical);
+    if (canonical instanceof PathError) return deny(canonical.code, undefined, { description: canonical.message });
     const { path, query } = canonical;
     const duplicated = duplicatedHeader(rawHeaders);
     if (duplicated !== undefined) return duplicated;
 
     const match = matcher.match(method, path);
     if (match.kind !== 'found') {
-      const deny: Deny =
+      const refused =
         match.kind === 'no_route'
           ? NO_ROUTE
-          : {
-              allow: false,
-              status: 405,
-              reason: 'method_not_allowed',
-              error: 'method_not_allowed',
-              description: `${method} is not allowed on this route`,
-              code: 'ERR_ROUTE_METHOD_NOT_ALLOWED',
-              route: match.template,
-              allowMethods: match.allow,
-            };
-      return globalShadow ? shadowAllow(deny, UNMATCHED_ROUTE, path, query, undefined, EMPTY, EMPTY) : deny;
+          : deny('ERR_ROUTE_METHOD_NOT_ALLOWED', match.template, { description: `${method} is not allowed on this route`, allowMethods: match.allow });
+      return globalShadow ? shadowAllow(refused, UNMATCHED_ROUTE, path, query, undefined, EMPTY, EMPTY) : refused;
     }
     const policy = match.data;
     const names = match.paramNames;
     const values = match.paramValues;
     if (query.length > 1) {
-      const refused = findQueryParam(query, REFUSED_QUERY_PARAMS);
-      if (refused !== undefined) {
-        const deny: Deny = { ...(refused === '_method' ? QUERY_METHOD_OVERRIDE : QUERY_TOKEN), route: policy.template };
-        return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, names, values) : deny;
+      const param = findQueryParam(query, REFUSED_QUERY_PARAMS);
+      if (param !== undefined) {
+        const refused = param === '_method' ? policy.methodOverride : policy.queryToken;
+        return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, names, values) : refused;
       }
     }
     if (!policy.requirement.needsToken) {
-      return { allow: true, route: policy.template, path, query, token: undefined, paramNames: names, paramValues: values };
+      return { kind: 'forward', allow: true, route: policy.template, path, query, token: undefined, paramNames: names, paramValues: values };
     }
 
     const bearer = extractBearer(rawHeaders);
@@ -342,29 +202,11 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
       case 'missing':
         return policy.shadow ? shadowAllow(policy.missingToken, policy.template, path, query, undefined, names, values) : policy.missingToken;
       case 'bad_request':
-        // Two Authorization headers: ambiguous, refused in every mode.
-        return {
-          allow: false,
-          status: 400,
-          reason: 'bad_request',
-          error: 'invalid_request',
-          description: bearer.description,
-          code: bearer.code,
-          route: policy.template,
-          challenge: { error: 'invalid_request' },
-        };
+        // Two Authorization headers: ambiguous, refused in every mode (duplicatedHeader() saw it first).
+        return deny(bearer.code, policy.template, { description: bearer.description });
       case 'invalid': {
-        const deny: Deny = {
-          allow: false,
-          status: 401,
-          reason: 'invalid_token',
-          error: 'invalid_token',
-          description: bearer.description,
-          code: bearer.code,
-          route: policy.template,
-          challenge: { error: 'invalid_token' },
-        };
-        return policy.shadow ? shadowAllow(deny, policy.template, path, query, undefined, names, values) : deny;
+        const refused = deny(bearer.code, policy.template, { description: bearer.description });
+        return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, names, values) : refused;
       }
     }
     const verified = verifier.verify(bearer.token);

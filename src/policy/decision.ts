@@ -1,12 +1,14 @@
 /**
  * The value decide() returns. Expected denials are values, not exceptions:
- * the server turns a Deny into an RFC 6750 response (proxy/respond.ts) and an
- * Allow into a forward (proxy/forward.ts).
+ * the server turns a Deny into an RFC 6750 response (respond/deny.ts) and an
+ * Allow into a forward (proxy/forward.ts) or an answer of its own (token info).
+ * Each carries its `kind`, so a Decision is already an Action of policy/plan.ts.
  */
 import type { VerifiedToken } from '../auth/types.js';
 import type { RouteResponder } from '../config/schema.js';
+import type { DenyCode } from '../errors.js';
 
-/** Reasons, exactly the `reason` label values of scopegate_decisions_total (DESIGN.md §6). */
+/** Reasons, exactly the `reason` label values of scopegate_decisions_total (README, Operations). */
 export type DenyReason =
   | 'no_route'
   | 'method_not_allowed'
@@ -19,6 +21,8 @@ export type DenyReason =
 export type DecisionReason = 'allowed' | DenyReason;
 
 export interface Allow {
+  /** token_info: scopegate answers the route itself; forward: the upstream does. */
+  readonly kind: 'forward' | 'token_info';
   readonly allow: true;
   /** Route template, the metrics `route` label. */
   readonly route: string;
@@ -41,10 +45,15 @@ export interface Allow {
   readonly respond?: RouteResponder;
 }
 
-/** The `route` of an Allow forwarded in shadow mode without a matching route: the metrics label of DESIGN.md §6. */
+/** The `route` of an Allow forwarded in shadow mode without a matching route: the `unmatched` metrics label. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/** The error code of a Bearer challenge ('' = a challenge without one, RFC 6750 §3.1). */
+export type ChallengeError = '' | 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** Built by deny() from the one denial table (policy/denials.ts); never written out by hand. */
 export interface Deny {
+  readonly kind: 'deny';
   readonly allow: false;
   readonly status: 400 | 401 | 403 | 404 | 405 | 431 | 503;
   readonly reason: DenyReason;
@@ -52,7 +61,7 @@ export interface Deny {
   readonly error: string;
   readonly description: string;
   /** Machine code for logs (ERR_PATH_TRAVERSAL, ERR_AUTH_TOKEN_EXPIRED, …). */
-  readonly code: string;
+  readonly code: DenyCode;
   /** Route template when one matched, else undefined (metrics label becomes `unmatched`). */
   readonly route: string | undefined;
   /** 403: the scopes the client should ask for (WWW-Authenticate `scope`). */
@@ -60,7 +69,7 @@ export interface Deny {
   /** 405: the `Allow` header value list. */
   readonly allowMethods?: readonly string[];
   /** 401/400: whether the response carries a Bearer challenge, and with which error code ('' = none, RFC 6750 §3.1). */
-  readonly challenge?: { readonly error: '' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' };
+  readonly challenge?: { readonly error: ChallengeError };
   /** 503: seconds for Retry-After. */
   readonly retryAfterS?: number;
 }

@@ -47,7 +47,7 @@ export interface CompiledRequirement {
 
 /**
  * Every scope that satisfies `required` under the matching rule.
- * exact: only itself. hierarchical (DESIGN.md §3): each whole-segment prefix
+ * exact: only itself. hierarchical (README, Scope matching): each whole-segment prefix
  * (`a:b:c` is satisfied by `a`, `a:b`, `a:b:c`) — never a longer scope, never a
  * partial segment (`a:b` does not satisfy `a:bc` because we only cut at `:`).
  */

@@ -1,5 +1,5 @@
 /**
- * Forwarding an allowed request to the upstream (DESIGN.md §5) over one undici
+ * Forwarding an allowed request to the upstream (README, Forwarding) over one undici
  * Pool, streaming both ways.
  *
  * Why `pool.dispatch()` with our own handler rather than `request()` or
@@ -25,7 +25,7 @@ import type { UpstreamConfig } from '../config/schema.js';
 import { upstreamErrorStatus, type UpstreamErrorCode } from '../errors.js';
 import type { Allow } from '../policy/decision.js';
 import { filterResponseHeaders, requestHasBody } from './headers.js';
-import { sendError } from './respond.js';
+import { sendError } from '../respond/error.js';
 
 /** Status recorded (never sent) when the client went away first; nginx's convention, so dashboards read it. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -65,7 +65,7 @@ class UpstreamTimeoutError extends Error {
 }
 
 /**
- * undici and Node errors → our codes, by `code` only (DESIGN.md §2: never by message).
+ * undici and Node errors → our codes, by `code` only (never by message: messages change between versions).
  * Exported for tests.
  */
 export function classifyUpstreamError(err: unknown): { code: ForwardErrorCode; cause: string } {

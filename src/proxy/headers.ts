@@ -1,5 +1,5 @@
 /**
- * Header transforms for forwarding (DESIGN.md §5, §7). Pure functions over
+ * Header transforms for forwarding (README, Forwarding). Pure functions over
  * Node's `rawHeaders` (flat name/value list, original spelling and order) and
  * undici's raw response headers.
  *

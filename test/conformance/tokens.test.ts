@@ -1,12 +1,14 @@
 /**
- * Runs the token conformance table through decide() with keys served by a real
- * JWKS server on 127.0.0.1 — no network mocks. See tokens.cases.ts.
+ * Runs the token conformance table through decide() and through plan() (the
+ * dispatch the listener and explain call) with keys served by a real JWKS
+ * server on 127.0.0.1 — no network mocks. See tokens.cases.ts.
  */
 import t from 'tap';
 import { createServer } from 'node:http';
 import { createTokenVerifier } from '../../src/auth/verify.js';
 import { createDecider } from '../../src/policy/decide.js';
 import type { Decision } from '../../src/policy/decision.js';
+import { createPlanner, type Action } from '../../src/policy/plan.js';
 import { testConfig } from '../helpers/config.js';
 import { startJwksServer } from '../helpers/jwks-server.js';
 import { generateKey, jwkOf } from '../helpers/keys.js';
@@ -23,7 +25,10 @@ const ROUTES = [
   'GET /h3: a:bc',
 ];
 
-t.test('token conformance through decide()', async (t) => {
+/** One implementation under test: a dispatch over (method, target, rawHeaders). */
+type Dispatch = (method: string, target: string, rawHeaders: readonly string[]) => Promise<Decision | Action>;
+
+for (const through of ['decide()', 'plan()'] as const) t.test(`token conformance through ${through}`, async (t) => {
   const rsa = generateKey('rsa');
   const rsaPss = generateKey('rsa', { alg: 'PS256' });
   const p256 = generateKey('p256');
@@ -47,7 +52,13 @@ t.test('token conformance through decide()', async (t) => {
   const make = (scopeMatching: 'exact' | 'hierarchical') => {
     const config = testConfig({ issuer, jwksUri: jwks.jwksUri, scopeMatching, routes: ROUTES, authExtra: '  token_cache_size: 0' });
     const verifier = createTokenVerifier(config.auth);
-    return { verifier, decider: createDecider(config, verifier) };
+    const decider = createDecider(config, verifier);
+    const planner = createPlanner(config, verifier);
+    const dispatch: Dispatch =
+      through === 'decide()'
+        ? async (method, target, rawHeaders) => decider.decide(method, target, rawHeaders)
+        : async (method, target, rawHeaders) => planner.plan({ method, url: target, rawHeaders, headers: { host: 'api.test' }, httpVersionMajor: 1, httpVersionMinor: 1 });
+    return { verifier, dispatch };
   };
   const exact = make('exact');
   const hierarchical = make('hierarchical');
@@ -59,10 +70,15 @@ t.test('token conformance through decide()', async (t) => {
   t.ok(TOKEN_CASES.length >= 50, `${TOKEN_CASES.length} cases`);
 
   for (const c of TOKEN_CASES) {
-    const { decider } = c.hierarchical === true ? hierarchical : exact;
+    const { dispatch } = c.hierarchical === true ? hierarchical : exact;
     const raw: string[] = ['Host', 'api.test'];
     for (const [name, value] of c.headers(world)) raw.push(name, value);
-    const decision: Decision = await decider.decide(c.method ?? 'GET', (c.path ?? '/orgs') + (c.query ?? ''), raw);
+    const action = await dispatch(c.method ?? 'GET', (c.path ?? '/orgs') + (c.query ?? ''), raw);
+    if (action.kind === 'discovery') {
+      t.fail(c.name, { expected: c.expect, got: 'discovery' });
+      continue;
+    }
+    const decision: Decision = action;
     const e = c.expect;
     if ('allow' in e) {
       if (!decision.allow) {

@@ -2,7 +2,7 @@
  * `scopegate explain` as a user runs it: the built code in a child process,
  * a real JWKS server on 127.0.0.1 and a really signed token. Through
  * `dist/cli.js explain` once cli.ts wires it, and always through the built
- * module's runExplainArgv (the same entry cli.ts is to call).
+ * command module's run() (the same entry cli.ts calls).
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ import { claims, signToken } from '../helpers/tokens.js';
 
 const ISSUER = 'https://idp.explain-e2e.test/';
 const AUD = 'https://api.example.com';
-const MODULE = pathToFileURL(fileURLToPath(new URL('../../dist/explain.js', import.meta.url))).href;
+const MODULE = pathToFileURL(fileURLToPath(new URL('../../dist/commands/explain.js', import.meta.url))).href;
 
 interface Run {
   readonly code: number | null;
@@ -41,7 +41,7 @@ function exec(args: readonly string[], stdin?: string): Promise<Run> {
 }
 
 const viaModule = (args: readonly string[], stdin?: string): Promise<Run> =>
-  exec(['--input-type=module', '-e', `import(${JSON.stringify(MODULE)}).then(async (m) => { process.exitCode = await m.runExplainArgv(process.argv.slice(1)); })`, '--', ...args], stdin);
+  exec(['--input-type=module', '-e', `import(${JSON.stringify(MODULE)}).then(async (m) => { process.exitCode = await m.run(process.argv.slice(1)); })`, '--', ...args], stdin);
 const viaCli = (args: readonly string[], stdin?: string): Promise<Run> => exec([CLI, 'explain', ...args], stdin);
 
 t.test('explain with a real JWKS server and real signed tokens', async (t) => {
@@ -68,7 +68,7 @@ t.test('explain with a real JWKS server and real signed tokens', async (t) => {
   const wired = help.code === 0 && /scopegate explain/.test(help.stdout);
   const runners: [string, typeof viaModule][] = [['module entry', viaModule]];
   if (wired) runners.push(['dist/cli.js explain', viaCli]);
-  else t.comment('dist/cli.js does not route `explain` yet: testing through dist/explain.js runExplainArgv only');
+  else t.comment('dist/cli.js does not route `explain` yet: testing through dist/commands/explain.js run() only');
 
   for (const [name, run] of runners) {
     t.test(`${name}: allowed → exit 0`, async (t) => {

@@ -14,18 +14,11 @@ import { closedPort, delayHandler, echoHandler, resetHandler, startUpstream, typ
 import { send } from '../helpers/http.js';
 import { startStack } from '../helpers/stack.js';
 import { rawExchange } from '../helpers/raw.js';
+import { SIDECAR_ROUTES } from '../conformance/responses.cases.js';
 
 const ISSUER = 'https://idp.e2e.test/';
 const AUD = 'https://api.example.com';
-const ROUTES = [
-  'GET /api/oauth-client/me: { auth: token }',
-  'GET /api/oauth-client/organizations: org:read',
-  'GET /api/oauth-client/organizations/:orgId/projects: projects:read',
-  'POST /api/oauth-client/v1/projects: projects:write',
-  'GET /slow: { auth: none }',
-  'GET,POST /reports/:id: { any_of: [reports:read, admin] }',
-  'GET /static/*: { auth: none }',
-];
+const ROUTES = SIDECAR_ROUTES;
 
 t.test('scopegate serve, end to end', async (t) => {
   const { key, jwks, upstream, sidecar } = await startStack(t, { issuer: ISSUER, keyKind: 'rsa', routes: ROUTES });
@@ -200,7 +193,7 @@ t.test('scopegate serve, end to end', async (t) => {
     upstream.handle = echoHandler;
   });
 
-  t.test('/metrics exposes every metric of DESIGN.md §6 with route templates', async (t) => {
+  t.test('/metrics exposes every documented metric with route templates', async (t) => {
     const res = await send(sidecar.adminUrl, '/metrics');
     t.equal(res.status, 200);
     for (const name of [

@@ -64,7 +64,7 @@ t.test('decide()', async (t) => {
     t.match(denied(await run(enforce, 'GET', '/orgs', headers(tok('org:read'), 'host', 'evil'))), { status: 400, code: 'ERR_REQUEST_DUPLICATE_HOST' });
   });
 
-  t.test('two Authorization headers are a 400 on every route, public ones included (DESIGN.md §7)', async (t) => {
+  t.test('two Authorization headers are a 400 on every route, public ones included', async (t) => {
     t.match(denied(await run(enforce, 'GET', '/public', headers('a', 'Authorization', 'Bearer b'))), { status: 400, code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION' });
     t.match(denied(await run(enforce, 'GET', '/nope', headers('a', 'authorization', 'Bearer b'))), { status: 400 }, 'before routing');
   });

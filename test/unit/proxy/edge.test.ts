@@ -11,7 +11,7 @@ import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
 function cfg(url: string, over: Partial<UpstreamConfig> = {}): UpstreamConfig {
   return { url, timeoutMs: 5000, connectTimeoutMs: 1000, connections: 4, keepAliveTimeoutMs: 4000, ...over };
 }
-const allow = (path: string): Allow => ({ allow: true, route: path, path, query: '', token: undefined, paramNames: [], paramValues: [] });
+const allow = (path: string): Allow => ({ kind: 'forward', allow: true, route: path, path, query: '', token: undefined, paramNames: [], paramValues: [] });
 
 async function startProxy(t: Test, c: UpstreamConfig, a: Allow): Promise<{ port: number; outcome: () => Promise<ForwardOutcome> }> {
   const forwarder = createForwarder(c);

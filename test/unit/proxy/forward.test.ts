@@ -63,7 +63,7 @@ async function startProxy(t: Test, cfg: UpstreamConfig, allow: Allow): Promise<P
 }
 
 function allowOf(path: string, query = '', tok: VerifiedToken | undefined = token): Allow {
-  return { allow: true, route: path, path, query, token: tok, paramNames: [], paramValues: [] };
+  return { kind: 'forward', allow: true, route: path, path, query, token: tok, paramNames: [], paramValues: [] };
 }
 
 interface Sent {

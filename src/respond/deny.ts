@@ -1,11 +1,11 @@
 /**
- * Every response scopegate writes itself (DESIGN.md §4): denies from decide(),
- * 502/504 from the forwarder, and the admin endpoints' JSON. One place, so the
- * RFC 6750 challenge syntax and the JSON body shape cannot drift apart.
+ * A deny as the client sees it (README, Responses): status, the RFC 6750 §3
+ * Bearer challenge, the JSON body and its headers. The only writer of denials,
+ * so the challenge syntax and the body shape cannot drift apart.
  */
 import type { ServerResponse } from 'node:http';
-import type { Deny } from '../policy/decision.js';
-import { requestHasBody } from './headers.js';
+import type { ChallengeError, Deny } from '../policy/decision.js';
+import { closeIfBodyPending, NO_STORE_JSON_HEADERS } from './error.js';
 
 /** Retry-After when a 503 deny does not say (decide() always does: the configured jwks.cooldown_s). */
 const DEFAULT_RETRY_AFTER_S = 10;
@@ -70,8 +70,6 @@ function quotedRealm(realm: string): string {
   return lastRealmQuoted;
 }
 
-type ChallengeError = '' | 'invalid_request' | 'invalid_token' | 'insufficient_scope';
-
 /** Which Bearer challenge a deny carries, or undefined for none (404, 405, 503, non-auth 400). */
 function challengeOf(deny: Deny): ChallengeError | undefined {
   if (deny.challenge !== undefined) return deny.challenge.error;
@@ -106,30 +104,14 @@ function scopeString(scopes: readonly string[]): string {
   return sanitizeNqs(scopes.join(' '), Number.MAX_SAFE_INTEGER);
 }
 
-/**
- * When the request still has an unread body (we answer before consuming it),
- * ask Node to close the connection instead of draining a possibly huge
- * upload to keep the socket alive.
- */
-function closeIfBodyPending(res: ServerResponse, headers: Record<string, string | number>): void {
-  // `complete` alone is not enough: Node emits 'request' before it parses the
-  // end of even a bodyless message, so it is still false here for a plain GET.
-  const req = res.req as ServerResponse['req'] | undefined;
-  if (req !== undefined && !req.complete && requestHasBody(req.headers)) headers['connection'] = 'close';
-}
-
-/** Write a deny (DESIGN.md §4): status, challenge, JSON body, no-store. */
+/** Write a deny: status, challenge, JSON body, no-store. */
 export function sendDeny(res: ServerResponse, deny: Deny, realm: string, resourceMetadata?: string): void {
   if (res.headersSent || res.destroyed) return;
   const body: { error: string; error_description: string; scope?: string } = {
     error: deny.error,
     error_description: deny.description,
   };
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  };
+  const headers: Record<string, string | number> = { ...NO_STORE_JSON_HEADERS };
   const challenge = buildChallenge(deny, realm, resourceMetadata);
   if (challenge !== undefined) headers['www-authenticate'] = challenge;
   if (deny.status === 403 && deny.requiredScopes !== undefined && deny.requiredScopes.length > 0) {
@@ -144,32 +126,3 @@ export function sendDeny(res: ServerResponse, deny: Deny, realm: string, resourc
   res.end(json);
 }
 
-/**
- * A JSON error response (502/504 from the forwarder, admin 404/405/503).
- * After headers were sent the status cannot change: the connection is
- * destroyed so the client sees a truncated response, never a wrong one.
- */
-export function sendError(
-  res: ServerResponse,
-  status: number,
-  error: string,
-  description: string,
-  extraHeaders?: Readonly<Record<string, string>>,
-): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (res.destroyed) return;
-  const json = JSON.stringify({ error, error_description: description });
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-length': Buffer.byteLength(json),
-    ...extraHeaders,
-  };
-  closeIfBodyPending(res, headers);
-  res.writeHead(status, headers);
-  res.end(json);
-}

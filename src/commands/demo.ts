@@ -11,8 +11,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSigner } from 'fast-jwt';
-import type { Config, IssuerConfig, ListenAddress } from './config/schema.js';
-import { startScopegate } from './server.js';
+import { parseListen } from '../config/load.js';
+import type { Config, IssuerConfig, ListenAddress } from '../config/schema.js';
+import { startScopegate } from '../server.js';
+import { configPath, EXIT_FAILED, EXIT_USAGE, loadOrReport, type CommandIo, type Output } from './io.js';
+import { fileArgument, parseCommon } from './usage.js';
 
 /** Demo tokens live one hour: long enough to play, short enough to be obviously demo tokens. */
 const DEMO_TOKEN_TTL_S = 3600;
@@ -53,7 +56,9 @@ export interface DemoOptions {
   readonly adminListen?: ListenAddress;
 }
 
-export async function runDemo(base: Config, options: DemoOptions = {}): Promise<number> {
+export async function runDemo(base: Config, options: DemoOptions = {}, io: CommandIo = {}): Promise<number> {
+  const stdout: Output = io.stdout ?? process.stdout;
+  const stderr: Output = io.stderr ?? process.stderr;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `demo-${randomUUID().slice(0, 8)}`;
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
@@ -85,7 +90,7 @@ export async function runDemo(base: Config, options: DemoOptions = {}): Promise<
     issuerServer.close();
     upstreamServer.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      process.stderr.write(
+      stderr.write(
         `scopegate demo: ${config.listen.host}:${config.listen.port} or ${config.adminListen.host}:${config.adminListen.port} is already in use.\n` +
           'Pick free ports, e.g.: npm start -- --listen 127.0.0.1:8081 --admin-listen 127.0.0.1:9091\n',
       );
@@ -137,17 +142,39 @@ Two tokens were minted (valid ${DEMO_TOKEN_TTL_S / 60} minutes):
 Metrics: curl -s ${sidecar.adminUrl}/metrics | grep scopegate_decisions_total
 Press Ctrl-C to stop.
 `;
-  process.stdout.write(out);
+  stdout.write(out);
 
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  process.stdout.write('\nstopping demo…\n');
+  stdout.write('\nstopping demo…\n');
   await sidecar.close();
   issuerServer.closeAllConnections();
   upstreamServer.closeAllConnections();
   await Promise.all([new Promise((r) => issuerServer.close(r)), new Promise((r) => upstreamServer.close(r))]);
   return 0;
+}
+
+/** `scopegate demo [--config FILE | FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]`. */
+export async function run(argv: readonly string[], io: CommandIo = {}): Promise<number> {
+  const err = io.stderr ?? process.stderr;
+  const args = parseCommon(argv);
+  const named = fileArgument(args, err);
+  if (named === undefined) return EXIT_USAGE;
+  const config = loadOrReport(configPath(named.file), err);
+  if (config === undefined) return EXIT_FAILED;
+  const ports: { listen?: ListenAddress; adminListen?: ListenAddress } = {};
+  for (const [flag, key] of [['listen', 'listen'], ['admin-listen', 'adminListen']] as const) {
+    const text = args.values[flag];
+    if (text === undefined) continue;
+    const address = parseListen(text);
+    if (address === undefined) {
+      err.write(`--${flag}: must be host:port or a port, got ${JSON.stringify(text)}\n`);
+      return EXIT_USAGE;
+    }
+    ports[key] = address;
+  }
+  return runDemo(config, ports, io);
 }

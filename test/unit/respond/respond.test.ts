@@ -1,11 +1,12 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import t, { type Test } from 'tap';
 import type { Deny } from '../../../src/policy/decision.js';
-import { buildChallenge, quoteString, sanitizeNqs, sendDeny, sendError } from '../../../src/proxy/respond.js';
+import { buildChallenge, quoteString, sanitizeNqs, sendDeny } from '../../../src/respond/deny.js';
+import { sendError } from '../../../src/respond/error.js';
 import { listen } from '../../helpers/listen.js';
 
 function deny(over: Partial<Deny> & Pick<Deny, 'status' | 'reason' | 'error'>): Deny {
-  return { allow: false, description: 'd', code: 'ERR_X', route: undefined, ...over };
+  return { kind: 'deny', allow: false, description: 'd', code: 'ERR_ROUTE_NOT_FOUND', route: undefined, ...over };
 }
 
 const missing = deny({ status: 401, reason: 'missing_token', error: 'invalid_request', description: 'no bearer token', challenge: { error: '' } });

@@ -3,17 +3,20 @@
  * exactly what an independently built decide() returns (and sendDeny writes).
  */
 import t, { type Test } from 'tap';
-import { createTokenVerifier } from '../../src/auth/verify.js';
-import type { TokenVerifier, VerifiedToken } from '../../src/auth/types.js';
-import type { Config } from '../../src/config/schema.js';
-import { explainRequest, formatExplanation, runExplain, runExplainArgv, type Explanation } from '../../src/explain.js';
-import { createDecider } from '../../src/policy/decide.js';
-import type { Decision, Deny } from '../../src/policy/decision.js';
-import { buildChallenge } from '../../src/proxy/respond.js';
-import { testConfig } from '../helpers/config.js';
-import { startJwksServer } from '../helpers/jwks-server.js';
-import { generateKey, jwkOf } from '../helpers/keys.js';
-import { claims, nowS, signToken } from '../helpers/tokens.js';
+import { createTokenVerifier } from '../../../src/auth/verify.js';
+import type { TokenVerifier, VerifiedToken } from '../../../src/auth/types.js';
+import type { Config } from '../../../src/config/schema.js';
+import { explainRequest } from '../../../src/explain/explain.js';
+import { formatExplanation } from '../../../src/explain/format.js';
+import type { Explanation } from '../../../src/explain/types.js';
+import { run as runExplainArgv, runExplain } from '../../../src/commands/explain.js';
+import { createDecider } from '../../../src/policy/decide.js';
+import type { Decision, Deny } from '../../../src/policy/decision.js';
+import { buildChallenge } from '../../../src/respond/deny.js';
+import { testConfig } from '../../helpers/config.js';
+import { startJwksServer } from '../../helpers/jwks-server.js';
+import { generateKey, jwkOf } from '../../helpers/keys.js';
+import { claims, nowS, signToken } from '../../helpers/tokens.js';
 
 const ISSUER = 'https://idp.explain.test/';
 const AUD = 'https://api.example.com';

@@ -1,0 +1,16 @@
+/** `scopegate serve [--config FILE | FILE]`: run the sidecar until drained by a signal. */
+import { configPath, EXIT_FAILED, EXIT_USAGE, loadOrReport, type CommandIo } from './io.js';
+import { fileArgument, parseCommon } from './usage.js';
+
+/** Resolves with the exit code once a drain completes (0), or 1 when the config is invalid. */
+export async function run(argv: readonly string[], io: CommandIo = {}): Promise<number> {
+  const err = io.stderr ?? process.stderr;
+  const named = fileArgument(parseCommon(argv), err);
+  if (named === undefined) return EXIT_USAGE;
+  const config = loadOrReport(configPath(named.file), err);
+  if (config === undefined) return EXIT_FAILED;
+  // Loaded only to serve: check and explain never pay for the server's modules.
+  const { startScopegate } = await import('../server.js');
+  const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
+  return running.done;
+}

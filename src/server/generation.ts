@@ -1,0 +1,86 @@
+/**
+ * A generation: the pieces a request needs, built from one config and swapped
+ * as one on reload. A request reads the generation once when it arrives and
+ * uses that object to the end, so in-flight requests finish on the config they
+ * started with (docs/architecture.md, Reload).
+ */
+import type { AuthHooks, TokenVerifier } from '../auth/types.js';
+import { createTokenVerifier } from '../auth/verify.js';
+import type { Config } from '../config/schema.js';
+import { createPlanner, type Planner } from '../policy/plan.js';
+import { createForwarder, type Forwarder } from '../proxy/forward.js';
+import { createHeaderPolicy, type HeaderPolicy } from '../proxy/headers.js';
+import { createAnswers, type Answers } from '../respond/answer.js';
+
+export interface Generation {
+  readonly config: Config;
+  readonly verifier: GenerationVerifier;
+  readonly planner: Planner;
+  readonly answers: Answers;
+  readonly headers: HeaderPolicy;
+  readonly forwarder: Forwarder;
+}
+
+// ---- the token verifier across generations -----------------------------------
+// Everything that knows how a verifier is built and how signing keys are carried
+// from one generation to the next is in these two functions.
+
+export type GenerationVerifier = TokenVerifier;
+
+/**
+ * The verifier for a new generation. With `previous`, issuers whose key settings
+ * are unchanged take over its JWKS stores (keys, refresh timer, cooldown) instead
+ * of fetching again.
+ */
+export function createGenerationVerifier(config: Config, hooks: AuthHooks, previous?: GenerationVerifier): GenerationVerifier {
+  return createTokenVerifier(config.auth, hooks, previous === undefined ? {} : { previous });
+}
+
+/**
+ * Close what `retiring` holds that no other open verifier took over: key stores
+ * are reference-counted by the keyring, so a store shared with the successor stays open.
+ */
+export function retireVerifier(retiring: GenerationVerifier): Promise<void> {
+  return retiring.close();
+}
+
+// -------------------------------------------------------------------------------
+
+export interface GenerationOptions {
+  /** limits.max_header_count as the listener was created with (restart-only). */
+  readonly maxHeaderCount: number;
+  /** The generation being replaced: its upstream pool is kept when the upstream did not change. */
+  readonly previous?: Generation;
+  /** Already compiled for this config and verifier (a reload compiles before it fetches keys). */
+  readonly planner?: Planner;
+}
+
+/** Whether the upstream settings differ, so the pool must be replaced. */
+export function upstreamChanged(current: Config, next: Config): boolean {
+  return JSON.stringify(next.upstream) !== JSON.stringify(current.upstream);
+}
+
+/** Throws when the routes do not compile (a bug: the loader validated them). */
+export function buildGeneration(config: Config, verifier: GenerationVerifier, options: GenerationOptions): Generation {
+  const planner = options.planner ?? createPlanner(config, verifier, { maxHeaderCount: options.maxHeaderCount });
+  const previous = options.previous;
+  return {
+    config,
+    verifier,
+    planner,
+    answers: createAnswers(config, planner.discovery),
+    headers: createHeaderPolicy(config.identityHeaders),
+    forwarder: previous !== undefined && !upstreamChanged(previous.config, config) ? previous.forwarder : createForwarder(config.upstream),
+  };
+}
+
+/** Settings a running process cannot change: sockets already bound, Node parser limits fixed at creation. */
+export function restartRequiredChanges(current: Config, next: Config): string[] {
+  const changed: string[] = [];
+  if (JSON.stringify(current.listen) !== JSON.stringify(next.listen)) changed.push('listen');
+  if (JSON.stringify(current.adminListen) !== JSON.stringify(next.adminListen)) changed.push('admin_listen');
+  if (current.limits.maxHeaderBytes !== next.limits.maxHeaderBytes) changed.push('limits.max_header_bytes');
+  // Node copies maxHeadersCount into each connection's parser when it is accepted.
+  if (current.limits.maxHeaderCount !== next.limits.maxHeaderCount) changed.push('limits.max_header_count');
+  return changed;
+}

@@ -1,0 +1,195 @@
+/**
+ * The proxy listener: request → plan() → act (docs/architecture.md, Request
+ * path). It reads the current generation once per request, asks plan() what
+ * to do, and does it: answer (deny, metadata document, token info) or forward.
+ * Requests Node cannot hand over (malformed, header overflow, timeout, CONNECT)
+ * are answered on the raw socket. Every path ends in one recordRequest().
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../config/schema.js';
+import type { Allow } from '../policy/decision.js';
+import type { Action } from '../policy/plan.js';
+import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
+import type { RecordRequest } from '../telemetry/access.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Generation } from './generation.js';
+
+export interface ListenerDeps {
+  /** The generation a request arrives on; it uses that one to the end, across a reload. */
+  readonly current: () => Generation;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly recordRequest: RecordRequest;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T>)?.then === 'function';
+}
+
+/** Half the shortest client timeout, at most a second: timeouts fire within that of their value. */
+function connectionsCheckingInterval(limits: Config['limits']): number {
+  const timeouts = [limits.headersTimeoutMs, limits.requestTimeoutMs].filter((ms) => ms > 0);
+  return Math.max(50, Math.min(1000, ...timeouts.map((ms) => Math.floor(ms / 2))));
+}
+
+/** The limits a reload may change on a running listener. */
+export function applyListenerLimits(server: Server, limits: Config['limits']): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+}
+
+/** Returns the http.Server, not yet listening. */
+export function createProxyListener(limits: Config['limits'], deps: ListenerDeps): Server {
+  const { metrics, logger, recordRequest } = deps;
+
+  /** Forward an allowed request; records it when the upstream exchange settles. */
+  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation): void {
+    // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
+    if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
+    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
+    const reason = allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason;
+    gen.forwarder.forward(req, res, allow, headers).then(
+      (outcome) => {
+        const totalMs = performance.now() - started;
+        recordRequest({ method: req.method ?? '', route: allow.route, status: outcome.status, reason, code: outcome.error, decisionSeconds, upstreamMs: outcome.upstreamMs, totalMs });
+        if (outcome.error !== undefined) metrics.upstreamError(outcome.error);
+      },
+      (error: unknown) => {
+        // forward() is meant never to reject; if it does, fail the one request, not the process.
+        logger.error({ err: error, route: allow.route }, 'forward failed unexpectedly');
+        if (!res.headersSent) sendError(res, 502, 'bad_gateway', 'the upstream request failed');
+        else res.destroy();
+      },
+    );
+  }
+
+  /** An allowed request: counted (allow or shadow deny), then answered by scopegate or forwarded. */
+  function allowed(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation): void {
+    const method = req.method ?? '';
+    const wouldDeny = allow.wouldDeny;
+    if (allow.deprecatedScopes !== undefined) for (const scope of allow.deprecatedScopes) metrics.deprecatedScopeUse(scope);
+    if (wouldDeny === undefined) {
+      metrics.decision('allow', 'allowed', decisionSeconds);
+    } else {
+      metrics.decision('shadow_deny', wouldDeny.reason, decisionSeconds);
+      logger.info({ method, route: allow.route, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code }, 'shadow deny');
+    }
+    if (allow.kind === 'forward') {
+      forward(req, res, allow, started, decisionSeconds, gen);
+      return;
+    }
+    const status = gen.answers.answer(res, allow, method === 'HEAD');
+    recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
+  }
+
+  /** Do what plan() decided. */
+  function act(req: IncomingMessage, res: ServerResponse, action: Action, started: number, gen: Generation): void {
+    const decisionSeconds = (performance.now() - started) / 1000;
+    const method = req.method ?? '';
+    switch (action.kind) {
+      case 'discovery': {
+        const status = gen.answers.answer(res, action, method === 'HEAD');
+        recordRequest({ method, route: action.route, status, reason: 'allowed', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs: performance.now() - started });
+        return;
+      }
+      case 'deny': {
+        metrics.decision('deny', action.reason, decisionSeconds);
+        gen.answers.answer(res, action, method === 'HEAD');
+        const totalMs = performance.now() - started;
+        recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs });
+        return;
+      }
+      default:
+        allowed(req, res, action, started, decisionSeconds, gen);
+    }
+  }
+
+  /**
+   * Never throws: whatever goes wrong while responding fails this one request (500,
+   * or a cut connection once headers are out), never the process — an uncaught
+   * exception would take every client down with it.
+   */
+  function finish(req: IncomingMessage, res: ServerResponse, action: Action, started: number, gen: Generation): void {
+    try {
+      act(req, res, action, started, gen);
+    } catch (error) {
+      logger.error({ err: error, route: action.route ?? 'unmatched' }, 'responding failed');
+      if (!res.headersSent) sendError(res, 500, 'server_error', 'internal error while answering the request');
+      else res.destroy();
+    }
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const gen = deps.current();
+    let action: Action | Promise<Action>;
+    try {
+      action = gen.planner.plan(req);
+    } catch (error) {
+      // plan() returns denials as values; a throw is a bug. Fail closed, keep serving.
+      logger.error({ err: error }, 'decide threw');
+      sendError(res, 500, 'server_error', 'internal error while authorizing the request');
+      return;
+    }
+    if (!isPromise(action)) {
+      finish(req, res, action, started, gen);
+      return;
+    }
+    action.then(
+      (a) => finish(req, res, a, started, gen),
+      (error: unknown) => {
+        logger.error({ err: error }, 'decide rejected');
+        sendError(res, 500, 'server_error', 'internal error while authorizing the request');
+      },
+    );
+  }
+
+  /** Answers written on the raw socket (no request object to respond on) still get a metric and an access line. */
+  function answerOnSocket(socket: Socket, method: string, answer: SocketAnswer): void {
+    writeSocketAnswer(socket, answer);
+    metrics.decision('deny', 'bad_request', 0);
+    recordRequest({ method, route: undefined, status: answer.status, reason: 'bad_request', code: answer.code, decisionSeconds: 0, upstreamMs: undefined, totalMs: 0 });
+  }
+
+  const server: Server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Reject rather than guess on ambiguous framing (CL+TE, bare LF, obs-fold): llhttp strict mode.
+      insecureHTTPParser: false,
+      // Checked by plan() instead: Node's own rejection is a body-less 400, ours is the usual JSON deny.
+      requireHostHeader: false,
+      // Node sweeps for expired headers/request timeouts only this often (default 30 s, which
+      // would let a slowloris connection live 30 s past headers_timeout_ms).
+      connectionsCheckingInterval: connectionsCheckingInterval(limits),
+      joinDuplicateHeaders: false,
+    },
+    onRequest,
+  );
+  // One more than the limit, so plan() sees a request that exceeds it (and answers 431)
+  // instead of Node silently dropping headers past a 32-header batch boundary.
+  // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.
+  server.maxHeadersCount = limits.maxHeaderCount + 1;
+  server.maxConnections = limits.maxConnections;
+  // Node answers `Expect: 100-continue` itself before 'request' unless this event
+  // is handled: the client would then upload a body that a deny throws away.
+  // Here the decision comes first; forward() sends 100 Continue only on an allow.
+  server.on('checkContinue', onRequest);
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => answerOnSocket(socket, 'CONNECT', CONNECT_ANSWER));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // The method is unknown (the request line may be what failed to parse): labelled OTHER.
+    answerOnSocket(socket, '', clientErrorAnswer(error.code));
+  });
+  return server;
+}

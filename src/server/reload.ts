@@ -1,0 +1,132 @@
+/**
+ * Hot reload (README, Hot reload): re-read the config file on SIGHUP or when
+ * its directory changes, and swap in a new generation when the file is valid
+ * and its content changed. An invalid file, or one that fails to build, keeps
+ * the last good config; reloads are serialized and never reject.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { AuthHooks } from '../auth/types.js';
+import { readConfigFile } from '../config/load.js';
+import { formatConfigIssue } from '../errors.js';
+import { createPlanner, type Planner } from '../policy/plan.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { buildGeneration, createGenerationVerifier, restartRequiredChanges, retireVerifier, upstreamChanged, type Generation } from './generation.js';
+
+export type ReloadResult = 'applied' | 'unchanged' | 'invalid';
+
+/** File-change events come in bursts (a ConfigMap update is several renames); one reload per burst. */
+const RELOAD_DEBOUNCE_MS = 200;
+
+export interface ReloadDeps {
+  readonly current: () => Generation;
+  /** Install the new generation (and apply what a running listener can change). */
+  readonly install: (next: Generation) => void;
+  readonly draining: () => boolean;
+  readonly maxHeaderCount: number;
+  readonly authHooks: AuthHooks;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export interface Reloader {
+  reload(trigger: string): Promise<ReloadResult>;
+  /** Reload when the config file's directory changes. */
+  watch(file: string): void;
+  close(): void;
+}
+
+export function createReloader(deps: ReloadDeps): Reloader {
+  const { metrics, logger } = deps;
+  let reloading: Promise<ReloadResult> = Promise.resolve('unchanged');
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  function rejected(trigger: string, error: unknown, message: string): ReloadResult {
+    metrics.configReload('failure');
+    logger.error({ err: error, trigger }, message);
+    return 'invalid';
+  }
+
+  async function applyReload(trigger: string): Promise<ReloadResult> {
+    const current = deps.current();
+    const file = current.config.source.file;
+    const { config: next, issues } = readConfigFile(file);
+    if (next === undefined) {
+      metrics.configReload('failure');
+      logger.error({ trigger, config: file, errors: issues.filter((i) => i.severity === 'error').map(formatConfigIssue) }, 'config reload rejected; still serving the last good config');
+      return 'invalid';
+    }
+    if (next.source.hash === current.config.source.hash) return 'unchanged';
+    for (const issue of issues) logger.warn({ config: file, warning: formatConfigIssue(issue) }, 'config warning');
+    const restartOnly = restartRequiredChanges(current.config, next);
+    if (restartOnly.length > 0) logger.warn({ settings: restartOnly }, 'these settings change only on restart; keeping the running values');
+
+    const verifier = createGenerationVerifier(next, deps.authHooks, current.verifier);
+    let planner: Planner;
+    try {
+      planner = createPlanner(next, verifier, { maxHeaderCount: deps.maxHeaderCount });
+    } catch (error) {
+      // The loader validated the routes, so this is a bug; keep the old config rather than serve none.
+      await retireVerifier(verifier);
+      return rejected(trigger, error, 'config reload failed to compile; still serving the last good config');
+    }
+    // New issuers' keys are fetched before the swap, so their first tokens do not wait on a fetch.
+    // A new issuer whose JWKS is down still swaps in (the config is valid): /readyz then says
+    // 503 and its tokens get 503, exactly as at startup, until its keys load.
+    await verifier.start();
+    if (deps.draining()) {
+      // A drain began while keys loaded: the old generation is being closed; do not install a new one.
+      await retireVerifier(verifier);
+      return 'unchanged';
+    }
+    const changed = upstreamChanged(current.config, next);
+    deps.install(buildGeneration(next, verifier, { maxHeaderCount: deps.maxHeaderCount, previous: current, planner }));
+    metrics.setConfigHash(next.source.hash);
+    metrics.configReload('success');
+    logger.info({ trigger, config: file, config_sha256: next.source.hash, routes: next.routes.length, upstream_changed: changed }, 'config reloaded');
+    // The old generation's in-flight requests still hold it: close() on the old pool lets them finish.
+    await retireVerifier(current.verifier);
+    // Requests of the old generation may still be deciding (awaiting a key fetch) and dispatch
+    // later: keep its pool open for one drain period, then close it (close() lets in-flight finish).
+    if (changed) setTimeout(() => void current.forwarder.close(), current.config.limits.drainTimeoutMs).unref();
+    return 'applied';
+  }
+
+  function reload(trigger: string): Promise<ReloadResult> {
+    // Serialize: a reload that starts while another runs reads the file after it. Never
+    // rejects: a failure keeps the last good config, like an invalid file does.
+    reloading = reloading
+      .then(() => (deps.draining() ? 'unchanged' : applyReload(trigger)))
+      .catch((error: unknown) => rejected(trigger, error, 'config reload failed; still serving the last good config'));
+    return reloading;
+  }
+
+  // Kubernetes updates a ConfigMap mount by swapping a `..data` symlink in the
+  // directory, so watch the directory (not the file, whose inode never changes
+  // under a symlink swap), debounce the burst, and let the content hash decide.
+  function watchFile(file: string): void {
+    try {
+      watcher = watch(dirname(file), { persistent: false }, () => {
+        // Editors and Kubernetes touch sibling names (`..data`, `.swp`); any change may matter, the hash decides.
+        clearTimeout(timer);
+        timer = setTimeout(() => void reload('file change'), RELOAD_DEBOUNCE_MS);
+        timer.unref();
+      });
+      watcher.on('error', (error) => logger.warn({ err: error, config: file }, 'config watch failed; SIGHUP still reloads'));
+      logger.info({ directory: dirname(file), file: basename(file) }, 'watching config for changes');
+    } catch (error) {
+      logger.warn({ err: error, config: file }, 'cannot watch the config directory; SIGHUP still reloads');
+    }
+  }
+
+  return {
+    reload,
+    watch: watchFile,
+    close() {
+      watcher?.close();
+      clearTimeout(timer);
+    },
+  };
+}
