@@ -60,13 +60,15 @@ export interface IntrospectorOptions {
 export class IntrospectionUnavailableError extends KeysUnavailableError {
   /** What the token could not be checked against: the deny's cause in logs. */
   readonly dependency = 'introspection';
-  readonly retryAfterS: number;
-  /** Fixed reason (`timeout`, `HTTP 401`, `overloaded`, …): never a token or secret. */
-  readonly reason: string;
-  constructor(reason: string, retryAfterS: number) {
+  /**
+   * @param reason fixed text (`timeout`, `HTTP 401`, `overloaded`, …): never a token or secret.
+   * @param retryAfterS whole seconds, at least 1.
+   */
+  constructor(
+    readonly reason: string,
+    readonly retryAfterS: number,
+  ) {
     super(`The token cannot be checked now: the introspection endpoint is unavailable (${reason})`);
-    this.reason = reason;
-    this.retryAfterS = retryAfterS;
   }
 }
 
