@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { REPO, cleanup, ensureK8sTools, log, run, trackTempDir } from './lib.mjs';
+import { checkSidecar } from './sidecar-checks.mjs';
 
 const KUSTOMIZE_DIR = join(REPO, 'deploy/kubernetes');
 const CHART = join(REPO, 'deploy/helm/scopegate');
@@ -318,6 +319,9 @@ async function main() {
     check(`helm template (${name})`, 'is refused', ok, ok ? '' : `exit ${r.status}: ${r.stderr.trim()}`);
     results.push({ source: `helm template (${name}) refused`, objects: '-', schemaOk: '-', derived: {}, failed: ok ? 0 : 1 });
   }
+
+  // The sidecar injection chart and kustomize component over the third-party sample.
+  await checkSidecar({ tools, check, docsOf, validateSchema, results, failures });
 
   // Unknown fields, over every object checked above.
   const strict = strictCheck();
