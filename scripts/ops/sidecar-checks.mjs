@@ -3,7 +3,7 @@
  * the sample third-party API of deploy/examples/third-party-api, checked by validate-manifests.mjs:
  *
  *   schema    values.schema.json equals what gen-values-schema.mjs makes of config/scopegate.schema.json;
- *             helm refuses `algorithms: [HS256]`, an unknown key and a chart-owned key, naming the path;
+ *             `helm install --dry-run=client` refuses `algorithms: [HS256]`, an unknown key and a chart-owned key, naming the path;
  *   diff      `helm template` and `kubectl kustomize` over the sample (as a Deployment, and again as a
  *             StatefulSet) give back the user's workload with only the sidecar's additions, and the
  *             user's containers unchanged (sidecar-diff.mjs); every other object passes through unchanged;
@@ -111,6 +111,12 @@ function helmTemplate(tools, manifestsFile, args = []) {
   return run(tools.helm, ['template', 'httpbin', CHART, '--kube-version', '1.33.0', '--set-file', `manifests=${manifestsFile}`, '-f', join(SAMPLE, 'values.yaml'), ...args], { allowFail: true });
 }
 
+/** `helm install --dry-run=client`: the install path (schema validation included) without a cluster. */
+function helmInstallDryRun(tools, args = []) {
+  const env = { ...process.env, KUBECONFIG: join(tmpdir(), 'scopegate-no-cluster', 'kubeconfig') };
+  return run(tools.helm, ['install', 'httpbin', CHART, '--dry-run=client', '--set-file', `manifests=${join(SAMPLE, 'app.yaml')}`, '-f', join(SAMPLE, 'values.yaml'), ...args], { allowFail: true, env });
+}
+
 /** The committed sample; as a StatefulSet, in a temp directory with a kustomization like the sample's. */
 function writeSample(docsOf, kind) {
   if (kind === 'Deployment') return { dir: SAMPLE, objs: sampleObjects(docsOf, kind) };
@@ -137,10 +143,12 @@ function checkSchemaRefusals(ctx) {
     ['a chart-owned key (config.listen)', ['--set', 'config.listen=0.0.0.0:1'], /at '\/config': additional properties 'listen' not allowed/],
     ['proxyPort equal to the API port', ['--set', 'proxyPort=8000'], /uses port 8000, which is scopegate's proxyPort or adminPort/],
   ];
+  const dry = helmInstallDryRun(tools);
+  check('helm install --dry-run=client scopegate-sidecar', 'succeeds with the sample values', dry.status === 0, dry.stderr);
   for (const [name, args, expect] of refusals) {
-    const r = helmTemplate(tools, join(SAMPLE, 'app.yaml'), args);
+    const r = helmInstallDryRun(tools, args);
     const ok = r.status !== 0 && expect.test(r.stderr);
-    check(`helm template scopegate-sidecar (${name})`, 'is refused with a message naming it', ok, `exit ${r.status}: ${r.stderr.trim()}`);
+    check(`helm install --dry-run=client scopegate-sidecar (${name})`, 'is refused with a message naming it', ok, `exit ${r.status}: ${r.stderr.trim()}`);
     results.push({ source: `sidecar chart refuses ${name}`, objects: '-', schemaOk: '-', derived: {}, failed: ok ? 0 : 1 });
   }
 }
