@@ -68,6 +68,10 @@ try {
   writeFileSync(join(etc, 'scopegate.yaml'), config);
   const args = argv.slice(1).map((a) => a.replace('/app/', `${app}/`).replace('/etc/scopegate/', `${etc}/`));
 
+  const version = spawnSync(process.execPath, [args[0], '--version'], { cwd: app, encoding: 'utf8' });
+  const pkgVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  check(version.status === 0 && version.stdout.trim() === pkgVersion, `scopegate --version in the runtime layout prints ${pkgVersion} (got ${version.stdout.trim()})`);
+
   const checked = spawnSync(process.execPath, [args[0], 'check', '--config', join(etc, 'scopegate.yaml')], { cwd: app, encoding: 'utf8' });
   check(checked.status === 0, 'scopegate check on the image config');
 

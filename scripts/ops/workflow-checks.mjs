@@ -27,6 +27,7 @@ function checkImageWorkflow(check, source, wf) {
   const platforms = String(build.platforms ?? '').split(',').map((p) => p.trim());
   check(source, 'builds linux/amd64 and linux/arm64', platforms.includes('linux/amd64') && platforms.includes('linux/arm64'), platforms.join(','));
   check(source, 'builds the repository Dockerfile', (build.context ?? '.') === '.' && existsSync(join(REPO, build.file ?? 'Dockerfile')));
+  check(source, 'fails a tag that differs from package.json\'s version (what scopegate --version prints)', steps.some((s) => /GITHUB_REF_NAME#v/.test(s.run ?? '') && /package\.json/.test(s.run ?? '') && /exit 1/.test(s.run ?? '')));
   check(source, 'passes VERSION (OCI version label)', /^VERSION=/m.test(String(build['build-args'] ?? '')));
   check(source, 'pushes', build.push !== undefined && build.push !== false);
   const dockerfile = readFileSync(join(REPO, build.file ?? 'Dockerfile'), 'utf8');
