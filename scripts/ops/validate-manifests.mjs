@@ -29,7 +29,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { REPO, cleanup, ensureK8sTools, log, run, trackTempDir } from './lib.mjs';
 import { checkSidecar } from './sidecar-checks.mjs';
 import { checkWorkflows } from './workflow-checks.mjs';
@@ -316,8 +316,12 @@ async function main() {
   for (const [name, args, expect] of [
     ['grace shorter than preStop + drain', ['--set', 'terminationGracePeriodSeconds=20'], /must exceed/],
     ['Kubernetes 1.29 (no preStop sleep action)', ['--kube-version', '1.29.0'], /kubeVersion|incompatible|not compatible/i],
+    ['values.schema.json: algorithms [HS256]', ['-f', '-'], /algorithms\/0': value must be one of 'RS256'/],
+    ['values.schema.json: unknown key replicaCont', ['--set', 'replicaCont=3'], /additional properties 'replicaCont' not allowed/],
   ]) {
-    const r = run(tools.helm, ['template', 'api', CHART, ...(name.startsWith('Kubernetes') ? args : ['--kube-version', '1.33.0', ...args])], { allowFail: true });
+    // The HS256 values go in on stdin: `--set` on a list element would replace the whole issuer.
+    const input = args.includes('-') ? stringify({ config: { auth: { issuers: [{ issuer: 'https://idp.example.com/', jwks_uri: 'https://idp.example.com/jwks', audiences: ['a'], algorithms: ['HS256'] }] } } }) : undefined;
+    const r = run(tools.helm, ['template', 'api', CHART, ...(name.startsWith('Kubernetes') ? args : ['--kube-version', '1.33.0', ...args])], { allowFail: true, input });
     const ok = r.status !== 0 && expect.test(r.stderr);
     check(`helm template (${name})`, 'is refused', ok, ok ? '' : `exit ${r.status}: ${r.stderr.trim()}`);
     results.push({ source: `helm template (${name}) refused`, objects: '-', schemaOk: '-', derived: {}, failed: ok ? 0 : 1 });
