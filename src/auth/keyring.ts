@@ -84,7 +84,8 @@ export function createKeyring(auth: AuthConfig, hooks?: AuthHooks, previous?: Ke
       if (closed) return;
       closed = true;
       holdingsOf.delete(keyring);
-      await Promise.all(holdings.filter((h) => --h.holders === 0).map((h) => h.store.close()));
+      for (const h of holdings) h.holders--;
+      await Promise.all(holdings.filter((h) => h.holders === 0).map((h) => h.store.close()));
     },
   };
   holdingsOf.set(keyring, byFingerprint);
