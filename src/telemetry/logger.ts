@@ -35,8 +35,9 @@ export interface LoggerOptions {
   readonly access?: boolean;
   /**
    * Bytes of output that may wait for a slow stdout reader before whole lines
-   * are dropped and counted (default 4 MiB). Read once per process: the stdout
-   * output is shared. Ignored with `destination`.
+   * are dropped and counted (default 4 MiB). $SCOPEGATE_LOG_BUFFER_BYTES, when
+   * set to a number, overrides it. Read once per process: the stdout output is
+   * shared. Ignored with `destination`.
    */
   readonly bufferBytes?: number;
   /** Where lines go instead of stdout (tests, embedding): written as is, nothing dropped. */
@@ -126,9 +127,16 @@ function fromEnv(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A set environment variable that is a whole number. */
+function numberFromEnv(name: string): number | undefined {
+  const value = fromEnv(name);
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = fromEnv('SCOPEGATE_LOG_LEVEL') ?? fromEnv('LOG_LEVEL') ?? opts.level ?? 'info';
-  const destination = opts.destination ?? stdoutLogOutput(opts.bufferBytes ?? DEFAULT_LOG_BUFFER_BYTES).stream;
+  const destination =
+    opts.destination ?? stdoutLogOutput(numberFromEnv('SCOPEGATE_LOG_BUFFER_BYTES') ?? opts.bufferBytes ?? DEFAULT_LOG_BUFFER_BYTES).stream;
   const common = {
     level,
     base: { service: 'scopegate' },
