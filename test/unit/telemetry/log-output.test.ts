@@ -78,7 +78,7 @@ t.test('a reader that stops: whole lines dropped and counted, never a wait; it r
   const logger = createLogger({ destination: output.stream });
   const before = logLinesDropped();
 
-  // ~200 B a line: 400 turns of 10 lines is ~800 KB, far past the 64 KiB pipe plus a 16 KiB buffer.
+  // ~200 B a line: 400 turns of 10 lines is ~800 KB, far past the 64 KiB pipe plus a 48 KiB buffer.
   const TURNS = 400;
   const PER_TURN = 10;
   let slowestTurnMs = 0;
@@ -150,4 +150,19 @@ t.test('a reader that goes away (EPIPE): later lines are counted drops, never an
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(output.droppedLines(), dropped + 6, 'each later line counted');
   t.doesNotThrow(() => output.stream.flushSync());
+});
+
+t.test('end() (pino calls it on beforeExit) only flushes: a process that goes on keeps logging', async (t) => {
+  const pipe = fifo(t);
+  const output = createLogOutput({ fd: pipe.writeFd, bufferBytes: MIN_LOG_BUFFER_BYTES });
+  const logger = createLogger({ destination: output.stream });
+  logger.info('before end');
+  (output.stream as unknown as { end(): void }).end();
+  await sleep(300); // sonic-boom's own end() would have closed the stream by now
+  t.doesNotThrow(() => logger.info('after end'));
+  const lines = await readUntil(pipe, (ls) => ls.length === 2);
+  t.same(
+    lines.map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ['before end', 'after end'],
+  );
 });
