@@ -1,5 +1,5 @@
 /**
- * pino JSON logs (DESIGN.md §6). Tokens, Authorization and cookies are never
+ * pino JSON logs (README, Operations). Tokens, Authorization and cookies are never
  * written, by three independent guards:
  *
  * 1. accessLog() copies a fixed set of fields (ids, method, route template,
@@ -14,45 +14,34 @@
  * serialized by accessLog() itself and written to the same destination with no
  * redaction: guard 1 makes it safe by construction. Everything else (startup,
  * warnings, errors with arbitrary objects) goes through the redacting logger.
+ *
+ * Both write through one destination: by default the process's stdout output
+ * (log-output.ts), a bounded buffer drained asynchronously, so a reader that
+ * stops reading costs dropped (and counted) lines, never a blocked request.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { DecisionReason } from '../policy/decision.js';
+import { DEFAULT_LOG_BUFFER_BYTES, stdoutLogOutput } from './log-output.js';
 
 export type Logger = PinoLogger;
 
 export interface LoggerOptions {
-  /** pino level; default `info`, or $SCOPEGATE_LOG_LEVEL / $LOG_LEVEL when set. */
+  /**
+   * pino level; default `info`. $SCOPEGATE_LOG_LEVEL, else $LOG_LEVEL, when set,
+   * overrides it (they predate the config key and keep working).
+   */
   readonly level?: string;
-  /** Where lines go; default stdout, batched (see stdoutDestination). */
+  /** One access line per request (default true). */
+  readonly access?: boolean;
+  /**
+   * Bytes of output that may wait for a slow stdout reader before whole lines
+   * are dropped and counted (default 4 MiB). $SCOPEGATE_LOG_BUFFER_BYTES, when
+   * set to a number, overrides it. Read once per process: the stdout output is
+   * shared. Ignored with `destination`.
+   */
+  readonly bufferBytes?: number;
+  /** Where lines go instead of stdout (tests, embedding): written as is, nothing dropped. */
   readonly destination?: DestinationStream;
-}
-
-/**
- * Bytes buffered before one write(2). Measured under wrk (50 connections, one
- * access line per request): an unbuffered asynchronous destination hands every
- * line to a libuv thread-pool write and cost ~33 µs of CPU per request, a third
- * of the whole proxy; 4 KiB batches ~25 lines per syscall.
- */
-const LOG_BATCH_BYTES = 4096;
-/** A quiet sidecar's lines still appear within this long (and `kubectl logs` stays live). */
-const LOG_FLUSH_INTERVAL_MS = 250;
-
-/**
- * stdout, written synchronously in LOG_BATCH_BYTES batches (no thread-pool hop),
- * flushed every LOG_FLUSH_INTERVAL_MS and on exit. A crash can lose at most one
- * unflushed batch; `fatal` lines flush at once (pino calls flushSync for them).
- */
-function stdoutDestination(): DestinationStream {
-  // periodicFlush writes without fsync; flushSync (exit only) fsyncs, which is fine once.
-  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
-  process.once('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // stdout already gone (EPIPE): nothing left to write to.
-    }
-  });
-  return destination;
 }
 
 /** Header names whose values are credentials (compared lower-case). */
@@ -126,12 +115,28 @@ function resSerializer(res: unknown): unknown {
   };
 }
 
-/** The destination each logger createLogger() built writes to: access lines go straight there. */
-const destinations = new WeakMap<Logger, DestinationStream>();
+/**
+ * The destination each logger createLogger() built writes to, for its access
+ * lines; absent when access lines are off.
+ */
+const accessDestinations = new WeakMap<Logger, DestinationStream | null>();
+
+/** A set, non-empty environment variable. */
+function fromEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A set environment variable that is a whole number. */
+function numberFromEnv(name: string): number | undefined {
+  const value = fromEnv(name);
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const level = opts.level ?? process.env['SCOPEGATE_LOG_LEVEL'] ?? process.env['LOG_LEVEL'] ?? 'info';
-  const destination = opts.destination ?? stdoutDestination();
+  const level = fromEnv('SCOPEGATE_LOG_LEVEL') ?? fromEnv('LOG_LEVEL') ?? opts.level ?? 'info';
+  const destination =
+    opts.destination ?? stdoutLogOutput(numberFromEnv('SCOPEGATE_LOG_BUFFER_BYTES') ?? opts.bufferBytes ?? DEFAULT_LOG_BUFFER_BYTES).stream;
   const common = {
     level,
     base: { service: 'scopegate' },
@@ -155,7 +160,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     destination,
   );
-  destinations.set(logger, destination);
+  accessDestinations.set(logger, opts.access === false ? null : destination);
   return logger;
 }
 
@@ -195,7 +200,11 @@ function isoNow(): string {
   return isoText;
 }
 
-/** Access lines of the current event-loop turn, per destination, written as one chunk (a write() costs ~1 µs). */
+/**
+ * Access lines of the current event-loop turn, per destination, written as one
+ * chunk (a write() costs ~1 µs). The chunk is whole lines, so when the stdout
+ * buffer is full it is dropped whole and its lines counted (log-output.ts).
+ */
 const pendingLines = new Map<DestinationStream, string>();
 let flushScheduled = false;
 function flushAccessLines(): void {
@@ -212,10 +221,15 @@ function flushAccessLines(): void {
  * numbers, enums and strings (so nothing else can reach the line: guard 1 of
  * the module comment). Through pino's generic path the line cost ~3–4 µs of
  * CPU; serialized here and handed over once per event-loop turn, ~0.5 µs.
+ * It writes to the logger's own destination (not around it): with the default
+ * stdout output that is the same bounded, asynchronous buffer as every other
+ * line, so access lines keep their order with them, share the one byte budget
+ * and are never written synchronously. Off when the logger was built with
+ * `access: false`.
  */
 export function accessLog(logger: Logger, f: AccessFields): void {
-  if (!logger.isLevelEnabled('info')) return;
-  const destination = destinations.get(logger);
+  const destination = accessDestinations.get(logger);
+  if (destination === null || !logger.isLevelEnabled('info')) return;
   if (destination === undefined) {
     // A logger built elsewhere (embedding): its own serializers and redaction apply.
     const { id, method, route, status, reason, code, decision_us, upstream_ms, total_ms } = f;

@@ -19,6 +19,7 @@ import type { IssuerKeyState } from '../auth/types.js';
 import { HTTP_METHODS } from '../config/schema.js';
 import { UNMATCHED_ROUTE, type DecisionReason, type DenyReason } from '../policy/decision.js';
 import { FastHistogram, type HistogramSeries } from './histogram.js';
+import { logLinesDropped } from './log-output.js';
 
 /** The `route` label for requests no route matched (defined with the decision types). */
 export { UNMATCHED_ROUTE };
@@ -222,6 +223,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     collect() {
       if (cacheSource === undefined) return;
       this.set(cacheSource().size);
+    },
+  });
+
+  // Process-wide like stdout itself: the log output counts, a scrape reads it.
+  new Counter({
+    name: 'scopegate_log_lines_dropped_total',
+    help: 'Log lines dropped whole because the stdout reader did not keep up (the buffer held logging.buffer_bytes) or went away.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(logLinesDropped());
     },
   });
 

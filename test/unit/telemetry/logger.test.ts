@@ -100,3 +100,35 @@ t.test('accessLog follows the logger level and shares its destination', async (t
   t.match(JSON.parse(lines[0] ?? '{}'), { msg: 'request', service: 'scopegate', level: 'info' });
   t.notMatch(lines[1] ?? '', /SECRET/, 'the general logger still redacts');
 });
+
+t.test('access: false turns the access line off, other lines stay', async (t) => {
+  const out = capture();
+  const logger = createLogger({ destination: out.stream, access: false });
+  accessLog(logger, { id: 'r', method: 'GET', route: '/a', status: 200, reason: 'allowed', code: undefined, decision_us: 1, upstream_ms: 1, total_ms: 2 });
+  logger.info('startup');
+  await endOfTurn();
+  t.same(
+    out.lines().map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ['startup'],
+  );
+});
+
+t.test('$SCOPEGATE_LOG_LEVEL, else $LOG_LEVEL, overrides the configured level', async (t) => {
+  const saved = { s: process.env['SCOPEGATE_LOG_LEVEL'], l: process.env['LOG_LEVEL'] };
+  t.teardown(() => {
+    for (const [name, value] of [['SCOPEGATE_LOG_LEVEL', saved.s], ['LOG_LEVEL', saved.l]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  delete process.env['SCOPEGATE_LOG_LEVEL'];
+  delete process.env['LOG_LEVEL'];
+  t.equal(createLogger({ destination: capture().stream, level: 'warn' }).level, 'warn');
+  t.equal(createLogger({ destination: capture().stream }).level, 'info', 'default');
+  process.env['LOG_LEVEL'] = 'debug';
+  t.equal(createLogger({ destination: capture().stream, level: 'warn' }).level, 'debug');
+  process.env['SCOPEGATE_LOG_LEVEL'] = 'error';
+  t.equal(createLogger({ destination: capture().stream, level: 'warn' }).level, 'error', 'SCOPEGATE_LOG_LEVEL first');
+  process.env['SCOPEGATE_LOG_LEVEL'] = '';
+  t.equal(createLogger({ destination: capture().stream, level: 'warn' }).level, 'debug', 'an empty variable is unset');
+});
