@@ -18,8 +18,8 @@
  */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWTPayload, type JWK } from 'jose';
-import { LRUCache } from 'lru-cache';
 import { normalizeHttpUri, normalizeOrigins, HTU_QUERY } from './htu.js';
+import { createReplayCache } from './replay-cache.js';
 
 export interface DpopOptions {
   /** `scheme://host[:port]` clients put in `htu`; `htu` must be one of these + the request path. */
@@ -160,9 +160,9 @@ function joseFailure(e: unknown): DpopFailure {
 
 /** The single proof, or why there is none (RFC 9449 §4.3 step 1). */
 function singleProof(values: readonly string[]): string | DpopFailure {
-  if (values.length === 0 || values[0] === '') return values.length > 1 ? FAIL.ERR_DPOP_PROOF_DUPLICATE : FAIL.ERR_DPOP_PROOF_MISSING;
   if (values.length > 1) return FAIL.ERR_DPOP_PROOF_DUPLICATE;
-  const proof = values[0]!;
+  const proof = values[0];
+  if (proof === undefined || proof === '') return FAIL.ERR_DPOP_PROOF_MISSING;
   // A compact JWS has no comma: one here is two header lines a proxy folded into one.
   if (proof.includes(',')) return FAIL.ERR_DPOP_PROOF_DUPLICATE;
   if (proof.length > MAX_PROOF_CHARS) return FAIL.ERR_DPOP_PROOF_MALFORMED;
@@ -239,7 +239,8 @@ export function createDpopVerifier(options: DpopOptions): DpopVerifier {
     if (thumbprint === undefined) return FAIL.ERR_DPOP_JWK;
     if (thumbprint !== req.jkt) return FAIL.ERR_DPOP_JKT;
     // No await between this lookup and the insert: two copies of one proof in flight cannot both pass.
-    return replays.admit(`${thumbprint}.${claims.jti}`, claims.iat);
+    const admitted = replays.admit(`${thumbprint}.${claims.jti}`, claims.iat + windowS);
+    return admitted === 'ok' ? OK : admitted === 'seen' ? FAIL.ERR_DPOP_REPLAY : FAIL.ERR_DPOP_REPLAY_CACHE_FULL;
   }
 
   async function verify(req: DpopRequest): Promise<DpopResult> {
@@ -263,44 +264,4 @@ export function createDpopVerifier(options: DpopOptions): DpopVerifier {
   }
 
   return { verify, replayCacheSize: () => replays.size(), algorithms };
-}
-
-interface ReplayCache {
-  /** OK and remembered, or the refusal (seen before; full of live entries). */
-  admit(key: string, iat: number): DpopResult;
-  size(): number;
-}
-
-/**
- * The `jti` replay cache (RFC 9449 §11.1), bounded in entries and time. An entry
- * lives until its proof's `iat` leaves the acceptance window, so a replay inside the
- * window always finds it. When the cache is full, the entry that would be evicted is
- * looked at: expired, it goes; still live, the new proof is refused rather than
- * forgetting a proof that could then be replayed (fail closed; the code
- * ERR_DPOP_REPLAY_CACHE_FULL tells the operator to raise the bound).
- */
-function createReplayCache(max: number, windowS: number, now: () => number): ReplayCache {
-  const cache = new LRUCache<string, true>({
-    max,
-    ttl: Math.ceil(2 * windowS * 1000) + 1000,
-    // `has` never counts an expired entry; allowStale lets rkeys() show the eviction candidate even when expired.
-    allowStale: true,
-    // 0: read the clock on each check instead of caching it behind a timer per call.
-    ttlResolution: 0,
-    perf: { now },
-  });
-  return {
-    admit(key, iat) {
-      if (cache.has(key)) return FAIL.ERR_DPOP_REPLAY;
-      if (cache.size >= max) {
-        const oldest = cache.rkeys().next();
-        if (!oldest.done && cache.getRemainingTTL(oldest.value) > 0) return FAIL.ERR_DPOP_REPLAY_CACHE_FULL;
-      }
-      // Until iat + window, plus a second for the clock read between check and insert.
-      const ttl = Math.max(1, Math.ceil((iat + windowS) * 1000 - now()) + 1000);
-      cache.set(key, true, { ttl });
-      return OK;
-    },
-    size: () => cache.size,
-  };
 }
