@@ -133,12 +133,19 @@ const MAX_JTI_CHARS = 256;
 
 /** Key-resolution failures (a jwk jose or WebCrypto cannot import) are told apart from every other jose error. */
 const KEY_UNUSABLE = new Error('DPoP proof jwk cannot be imported');
+/** RFC 7518 §3.3: RSA keys of 2048 bits or more. */
+const MIN_RSA_BITS = 2048;
 const embeddedKey: typeof EmbeddedJWK = async (header, token) => {
+  let key: Awaited<ReturnType<typeof EmbeddedJWK>>;
   try {
-    return await EmbeddedJWK(header, token);
+    key = await EmbeddedJWK(header, token);
   } catch {
     throw KEY_UNUSABLE;
   }
+  // jose refuses a short RSA key too, but later and with a TypeError that has no code.
+  const { modulusLength } = key.algorithm as { modulusLength?: number };
+  if (modulusLength !== undefined && modulusLength < MIN_RSA_BITS) throw KEY_UNUSABLE;
+  return key;
 };
 
 /** jose's rejection of a proof → our refusal, by jose's error `code`. */

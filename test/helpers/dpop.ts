@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { b64url, nowS, segment, type Json } from './tokens.js';
+import type { KeyObject } from 'node:crypto';
+import { b64url, nowS, segment, signRaw, type Json } from './tokens.js';
 
 export type ProofAlg = 'ES256' | 'EdDSA' | 'RS256';
 export const PROOF_ALGS: readonly ProofAlg[] = ['ES256', 'EdDSA', 'RS256'];
@@ -69,4 +70,9 @@ export async function hmacProof(key: ProofKey, claims: ProofClaims, secret: Uint
 /** An unsigned `alg: none` proof. */
 export async function unsignedProof(key: ProofKey, claims: ProofClaims): Promise<string> {
   return `${segment({ alg: 'none', typ: 'dpop+jwt', jwk: key.jwk })}.${segment(await proofPayload(claims))}.`;
+}
+
+/** A proof signed with node:crypto directly, for keys jose will not sign with (RSA under 2048 bits). */
+export async function forgedProof(header: Json, claims: ProofClaims, privateKey: KeyObject): Promise<string> {
+  return signRaw({ typ: 'dpop+jwt', ...header }, await proofPayload(claims), privateKey);
 }

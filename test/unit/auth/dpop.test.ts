@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import t from 'tap';
 import { createDpopVerifier, accessTokenHash, DPOP_CHECKS, type DpopOptions, type DpopRequest, type DpopVerifier } from '../../../src/auth/dpop.js';
-import { hmacProof, mintProof, PROOF_ALGS, proofKey, unsignedProof, type ProofKey, type ProofClaims } from '../../helpers/dpop.js';
+import { forgedProof, hmacProof, mintProof, PROOF_ALGS, proofKey, unsignedProof, type ProofKey, type ProofClaims } from '../../helpers/dpop.js';
 import { nowS, segment } from '../../helpers/tokens.js';
 
 const ORIGIN = 'https://api.example.com';
@@ -115,6 +117,14 @@ t.test('an algorithm outside auth.dpop.algorithms is refused', async (t) => {
   const es = keys.get('ES256')!;
   const v = verifier({ algorithms: ['EdDSA'] });
   t.match(await v.verify(request(es, [await mintProof(es, GOOD)])), { ok: false, code: 'ERR_DPOP_ALG' });
+});
+
+t.test('an RSA key under 2048 bits is refused as a jwk, not as a malformed proof', async (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const proof = await forgedProof({ alg: 'RS256', jwk }, GOOD, privateKey);
+  const r = await verifier().verify({ proofs: [proof], method: 'GET', path: PATH, accessToken: TOKEN, jkt: await calculateJwkThumbprint(jwk as JWK) });
+  t.match(r, { ok: false, code: 'ERR_DPOP_JWK' });
 });
 
 t.test('htu is compared after RFC 3986 syntax-based normalization', async (t) => {
