@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWTPayload, type JWK } from 'jose';
 import { normalizeHttpUri, normalizeOrigins, HTU_QUERY } from './htu.js';
-import { createReplayCache } from './replay-cache.js';
+import { createReplayCache, type ReplayCache } from './replay-cache.js';
 
 export interface DpopOptions {
   /** `scheme://host[:port]` clients put in `htu`; `htu` must be one of these + the request path. */
@@ -31,6 +31,11 @@ export interface DpopOptions {
   readonly clockSkewS: number;
   /** Bound in entries of the `jti` replay cache; entries also expire with the window. */
   readonly replayCacheSize: number;
+  /**
+   * The previous verifier's cache (DpopVerifier.replayCache), so a config reload does
+   * not forget the proofs already seen; when given, replayCacheSize is its bound.
+   */
+  readonly replayCache?: ReplayCache;
   /** Milliseconds since the epoch. Defaults to Date.now; tests move it. */
   readonly now?: () => number;
 }
@@ -92,6 +97,8 @@ export interface DpopVerifier {
   replayCacheSize(): number;
   /** The allowed algorithms in config order: the challenge's `algs`. */
   readonly algorithms: readonly string[];
+  /** Handed to the next generation's verifier on reload (DpopOptions.replayCache). */
+  readonly replayCache: ReplayCache;
 }
 
 const DESCRIPTIONS: Readonly<Record<DpopErrorCode, string>> = {
@@ -227,7 +234,7 @@ export function createDpopVerifier(options: DpopOptions): DpopVerifier {
   const now = options.now ?? Date.now;
   const windowS = options.maxAgeS + options.clockSkewS;
   const verifyOptions = { algorithms: [...algorithms], clockTolerance: options.clockSkewS };
-  const replays = createReplayCache(options.replayCacheSize, windowS, now);
+  const replays = options.replayCache ?? createReplayCache(options.replayCacheSize, windowS, now);
 
   /** Steps after the signature: request binding, time window, token binding, replay. */
   async function checkClaims(payload: JWTPayload, thumbprintOf: Promise<string | undefined>, req: DpopRequest, nowMs: number): Promise<DpopResult> {
@@ -270,5 +277,5 @@ export function createDpopVerifier(options: DpopOptions): DpopVerifier {
     return checkClaims(verified.payload, thumbprintOf, req, nowMs);
   }
 
-  return { verify, replayCacheSize: () => replays.size(), algorithms };
+  return { verify, replayCacheSize: () => replays.size(), algorithms, replayCache: replays };
 }

@@ -176,6 +176,17 @@ t.test('replay cache: bounded in time and entries, keyed by key and jti', async 
   t.ok(v.replayCacheSize() <= 2, 'never above the bound');
 });
 
+t.test('a reload that hands over the replay cache still refuses a replay', async (t) => {
+  const k = keys.get('ES256')!;
+  const before = verifier();
+  const proof = await mintProof(k, GOOD);
+  t.same(await before.verify(request(k, [proof])), { ok: true });
+  const after = verifier({ origins: [ORIGIN], replayCache: before.replayCache });
+  t.match(await after.verify(request(k, [proof])), { ok: false, code: 'ERR_DPOP_REPLAY' });
+  t.equal(after.replayCacheSize(), 1);
+  t.same(await verifier().verify(request(k, [proof])), { ok: true }, 'a fresh cache would have let it through');
+});
+
 t.test('two copies of one proof in flight: exactly one passes', async (t) => {
   const k = keys.get('RS256')!;
   const v = verifier();
