@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config/schema.js';
 import { createTokenVerifier, type TokenVerifierInternals } from './auth/verify.js';
-import type { AuthHooks } from './auth/types.js';
+import type { JwksHooks } from './auth/jwks.js';
 import { readConfigFile } from './config/load.js';
 import { formatConfigIssue } from './errors.js';
 import { MISSING_HOST, TOO_MANY_HEADERS, createDecider, type Decider } from './policy/decide.js';
@@ -82,13 +82,16 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
   const logger = options.logger ?? createLogger();
   const metrics: Metrics = createMetrics();
-  const authHooks: AuthHooks = {
+  const authHooks: JwksHooks = {
     onJwksFetch(issuer, result, detail) {
       metrics.jwksRefresh(issuer, result);
       if (result !== 'success') logger.warn({ issuer, result, detail }, 'jwks fetch failed');
     },
     onKeySkipped(issuer, kid, reason) {
       logger.warn({ issuer, kid, reason }, 'jwks key skipped');
+    },
+    onKeyRefused(issuer, reason, count) {
+      metrics.jwksKeysRefused(issuer, reason, count);
     },
   };
 
