@@ -63,7 +63,7 @@ t.test('a JWKS endpoint that never answers delays a rotation by one timeout, nev
     // before the fix the first hanging fetch stayed in flight and nothing was fetched again.
     const fetched = w.jwks.requests - start;
     t.ok(fetched >= 3, `${fetched} fetches during ~4.5 s of hanging`);
-    const failures = w.sidecar.logs('jwks fetch failed');
+    const failures = await w.sidecar.waitForLogs('jwks fetch failed', 2);
     t.ok(failures.length >= 2, `${failures.length} fetch failures logged`);
     t.match(failures.at(-1), { result: 'failure', detail: /within 300 ms/ });
   });

@@ -116,7 +116,7 @@ t.test('keys that cannot be safe are refused at import, logged and counted', asy
   });
 
   t.test('each refusal is logged with the issuer, the kid and why', async (t) => {
-    const skipped = w.sidecar.logs('jwks key skipped');
+    const skipped = await w.sidecar.waitForLogs('jwks key skipped', cases.length);
     for (const { name, kid, why } of cases) {
       t.match(skipped.find((l) => l['kid'] === kid), { level: 'warn', issuer: ISSUER, kid, reason: why }, name);
     }
