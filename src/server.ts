@@ -52,6 +52,9 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     onKeySkipped(issuer, kid, reason) {
       logger.warn({ issuer, kid, reason }, 'jwks key skipped');
     },
+    onKeyRefused(issuer, reason, count) {
+      metrics.jwksKeysRefused(issuer, reason, count);
+    },
   };
   // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.
   const maxHeaderCount = config.limits.maxHeaderCount;

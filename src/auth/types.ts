@@ -1,6 +1,7 @@
 /**
  * The contract between token verification and the policy layer.
  */
+import type { KeyRefusal } from './jwk-import.js';
 import type { KeysUnavailableError, TokenError } from '../errors.js';
 
 /**
@@ -67,4 +68,9 @@ export interface AuthHooks {
   onJwksFetch?(issuer: string, result: 'success' | 'failure' | 'rejected', detail?: string): void;
   /** One JWK of a fetched set was skipped (enc, private, unsupported, broken); the others still load. */
   onKeySkipped?(issuer: string, kid: string | undefined, reason: string): void;
+  /**
+   * `count` JWKs of a fetched set were refused for `reason` (bounded: a metric label).
+   * The same refusal also reaches onKeySkipped, with the kid and a sentence, for the log.
+   */
+  onKeyRefused?(issuer: string, reason: KeyRefusal, count: number): void;
 }

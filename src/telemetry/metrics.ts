@@ -15,6 +15,7 @@
  * codes are closed unions.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { KeyRefusal } from '../auth/jwks.js';
 import type { IssuerKeyState } from '../auth/types.js';
 import { HTTP_METHODS } from '../config/schema.js';
 import { UNMATCHED_ROUTE, type DecisionReason, type DenyReason } from '../policy/decision.js';
@@ -88,6 +89,8 @@ export interface Metrics {
   upstream(route: string, seconds: number): void;
   upstreamError(code: string): void;
   jwksRefresh(issuer: string, result: string): void;
+  /** `count` JWKs of an issuer's fetched set refused at import; `reason` is a closed union. */
+  jwksKeysRefused(issuer: string, reason: KeyRefusal, count: number): void;
 
   /** Read on each scrape for scopegate_jwks_keys / scopegate_jwks_age_seconds. */
   setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
@@ -130,6 +133,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     name: 'scopegate_jwks_refresh_total',
     help: 'JWKS fetches by issuer and result (success, failure, rejected).',
     labelNames: ['issuer', 'result'] as const,
+    registers,
+  });
+  const jwksKeysRefusedTotal = new Counter({
+    name: 'scopegate_jwks_keys_refused_total',
+    help: 'JWKs refused at import by issuer and reason (rsa_too_small, rsa_exponent, ec_not_on_curve, ed25519_small_order, use_not_sig, key_ops_no_verify, ...).',
+    labelNames: ['issuer', 'reason'] as const,
     registers,
   });
   const upstreamErrors = new Counter({
@@ -324,6 +333,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     jwksRefresh(issuer, result) {
       jwksRefreshTotal.labels(issuer, result).inc();
+    },
+
+    jwksKeysRefused(issuer, reason, count) {
+      jwksKeysRefusedTotal.labels(issuer, reason).inc(count);
     },
 
     setIssuerStateSource(source) {
