@@ -37,7 +37,7 @@ import { checkWorkflows } from './workflow-checks.mjs';
 const KUSTOMIZE_DIR = join(REPO, 'deploy/kubernetes');
 const CHART = join(REPO, 'deploy/helm/scopegate');
 const CLI = join(REPO, 'dist/cli.js');
-/** DESIGN/config default (src/config/schema.ts): limits.drain_timeout_ms. */
+/** config default (src/config/sections.ts): limits.drain_timeout_ms. */
 const DEFAULT_DRAIN_MS = 25_000;
 const SIDECAR = 'scopegate';
 

@@ -1,7 +1,7 @@
 /**
  * The one path canonicalizer: route templates and request targets go through
  * the same code, so what is matched, what is authorized and what is forwarded
- * are the same string (DESIGN.md §7: never match one parse and forward another).
+ * are the same string (docs/architecture.md, Rules every module keeps: never match one parse and forward another).
  *
  * Policy: decode only what cannot change meaning (unreserved characters),
  * remove dot segments, and reject — never "repair" — anything that two

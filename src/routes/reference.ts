@@ -1,5 +1,5 @@
 /**
- * The reference matcher: the routing rules of DESIGN.md §3 stated as plainly
+ * The reference matcher: the routing rules of the README (Routes) stated as plainly
  * as possible, with no tree and no cleverness, so the compiled matcher can be
  * checked against it (test/conformance/router.*). Not for production use: it
  * is linear in the number of routes.

@@ -1,6 +1,6 @@
 /**
  * The route tree: one node per distinct template prefix, by segment. Children
- * are tried static first, then `:param`, then `*` (DESIGN.md §3), which is
+ * are tried static first, then `:param`, then `*` (README, Routes), which is
  * what compile.ts turns into code and reference.ts restates as a linear scan.
  */
 import type { RouteDefinition } from './types.js';

@@ -3,7 +3,7 @@
  * the upstream reads.
  *
  * Covered: RFC 6750 §2.1 (the Authorization header is the only accepted
- * carrier; `Bearer` 1*SP b64token), §2.3 / RFC 9700 §4.3.2 and DESIGN.md §4
+ * carrier; `Bearer` 1*SP b64token), §2.3 / RFC 9700 §4.3.2 and the README (Responses)
  * (query tokens refused, alone or beside a header, in every spelling a lenient
  * upstream parser would decode: percent-encoded names, PHP's `access.token` /
  * `access_token[]` mangling, `;` separators); RFC 9110 §5.3 (a field that is not

@@ -2,7 +2,7 @@
  * Bypass class: method confusion — the method authorized is not the method executed.
  *
  * Covered: method-override headers (X-HTTP-Method-Override, X-HTTP-Method,
- * X-Method-Override — OWASP WSTG-CONF-06; DESIGN.md §5) in every spelling a
+ * X-Method-Override — OWASP WSTG-CONF-06; README, Forwarding) in every spelling a
  * CGI-style gateway folds together; unknown and extension methods (RFC 9110
  * §9.1: method names are case-sensitive; §15.5.6 405 + Allow); TRACE (Cross-Site
  * Tracing, CVE-2004-2320 class) and CONNECT (RFC 9110 §9.3.6: never tunnelled);
@@ -97,7 +97,7 @@ t.test('method confusion over raw sockets against scopegate serve', async (t) =>
     }
   });
 
-  // DESIGN.md §5 strips override *headers*; frameworks with parameter-based override
+  // The README (Forwarding) strips override *headers*; frameworks with parameter-based override
   // (Symfony httpMethodParameterOverride, Laravel, Rails' Rack::MethodOverride for POST)
   // also read `_method` from the query string. See the report / SECURITY.md.
   t.test('query-string method override (`?_method=DELETE`) on a POST', async (t) => {

@@ -11,7 +11,7 @@
  *  - RFC 3986 §5.2.4 dot-segment removal and §6.2.2.2 percent-encoding
  *    normalization; RFC 9112 §3.2 request-target forms (absolute-form, `*`);
  *    RFC 3986 §3.5 (fragments never belong in a request target),
- *  - DESIGN.md §7: the forwarded path is the normalized, matched one.
+ *  - docs/architecture.md (Rules every module keeps): the forwarded path is the normalized, matched one.
  *
  * Everything goes over a raw socket to the real `scopegate serve`: node:http and
  * fetch would normalize or refuse most of these targets before sending them.
