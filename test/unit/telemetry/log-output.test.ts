@@ -80,6 +80,7 @@ t.test('a reader that stops: whole lines dropped and counted, never a wait; it r
 
   // ~200 B a line: 400 turns of 10 lines is ~800 KB, far past the 64 KiB pipe plus a 48 KiB buffer.
   const TURNS = 400;
+  const NO_WAIT_BOUND_MS = 1000;
   const PER_TURN = 10;
   let slowestTurnMs = 0;
   for (let turn = 0; turn < TURNS; turn++) {
@@ -92,7 +93,9 @@ t.test('a reader that stops: whole lines dropped and counted, never a wait; it r
   const written = TURNS * (PER_TURN + 1);
   t.ok(output.droppedLines() > written / 2, `most lines dropped while nobody read (${output.droppedLines()} of ${written})`);
   t.equal(logLinesDropped() - before, output.droppedLines(), 'the process-wide count includes them');
-  t.ok(slowestTurnMs < 100, `no turn waited for the pipe (slowest ${slowestTurnMs.toFixed(1)} ms)`);
+  // A blocking write to a pipe nobody reads never returns (sonic-boom's sync mode sleeps and retries
+  // EAGAIN until the reader comes back), so any bound catches it; 1 s leaves room for a loaded machine.
+  t.ok(slowestTurnMs < NO_WAIT_BOUND_MS, `no turn waited for the pipe (slowest ${slowestTurnMs.toFixed(1)} ms)`);
 
   // The reader comes back: what was buffered arrives, and notices that add up to the count.
   const isNotice = (l: string): boolean => l.includes('"msg":"log lines dropped');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createMetrics, methodLabel } from '../../../src/telemetry/metrics.js';
 
-t.test('every metric of the README's metrics table is exported with its labels', async (t) => {
+t.test('every metric of the README metrics table is exported with its labels', async (t) => {
   const m = createMetrics({ defaultMetrics: false });
   m.request('GET', '/reports/:id', 200, 0.0042);
   m.request('PROPFIND', undefined, 404, 0.0001);
