@@ -52,6 +52,11 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     onKeySkipped(issuer, kid, reason) {
       logger.warn({ issuer, kid, reason }, 'jwks key skipped');
     },
+    onIntrospection(result, seconds, detail) {
+      metrics.introspection(result, seconds);
+      // `detail` is a fixed reason (timeout, HTTP 401, …): never a token or the secret.
+      if (result === 'error') logger.warn({ cause: 'introspection', reason: detail }, 'token introspection failed');
+    },
   };
   // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.
   const maxHeaderCount = config.limits.maxHeaderCount;

@@ -67,4 +67,6 @@ export interface AuthHooks {
   onJwksFetch?(issuer: string, result: 'success' | 'failure' | 'rejected', detail?: string): void;
   /** One JWK of a fetched set was skipped (enc, private, unsupported, broken); the others still load. */
   onKeySkipped?(issuer: string, kid: string | undefined, reason: string): void;
+  /** One call to the introspection endpoint (never a cache hit); `detail` is a fixed reason, never a token. */
+  onIntrospection?(result: 'active' | 'inactive' | 'error', durationS: number, detail: string | undefined): void;
 }

@@ -88,6 +88,8 @@ export interface Metrics {
   upstream(route: string, seconds: number): void;
   upstreamError(code: string): void;
   jwksRefresh(issuer: string, result: string): void;
+  /** One call to the introspection endpoint (cache hits are not calls): active, inactive or error. */
+  introspection(result: 'active' | 'inactive' | 'error', seconds: number): void;
 
   /** Read on each scrape for scopegate_jwks_keys / scopegate_jwks_age_seconds. */
   setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
@@ -138,6 +140,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['code'] as const,
     registers,
   });
+
+  // ---- introspection (README, Opaque tokens) ----
+  const introspectionTotal = new Counter({
+    name: 'scopegate_introspection_total',
+    help: 'Calls to the token introspection endpoint by result (active, inactive, error); cache hits are not calls.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  // Calls take a few ms to introspection.timeout_ms (2 s default, at most 60 s): the request buckets cover that.
+  const introspectionDuration = new FastHistogram({
+    name: 'scopegate_introspection_duration_seconds',
+    help: 'Duration of calls to the token introspection endpoint, failed ones included.',
+    labelNames: [],
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const introspectionSeries = introspectionDuration.series();
 
   let issuerSource: (() => readonly IssuerKeyState[]) | undefined;
   let cacheSource: (() => TokenCacheStats) | undefined;
@@ -324,6 +343,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     jwksRefresh(issuer, result) {
       jwksRefreshTotal.labels(issuer, result).inc();
+    },
+
+    introspection(result, seconds) {
+      introspectionTotal.labels(result).inc();
+      introspectionSeries.observe(seconds);
     },
 
     setIssuerStateSource(source) {
