@@ -90,7 +90,8 @@ export type TokenErrorCode =
   | 'ERR_AUTH_TOKEN_MISSING_EXP'
   | 'ERR_AUTH_TOKEN_BAD_CLAIM' // non-numeric dates, non-object payload, bad scope claim type
   | 'ERR_AUTH_TOKEN_ISSUER'
-  | 'ERR_AUTH_TOKEN_AUDIENCE';
+  | 'ERR_AUTH_TOKEN_AUDIENCE'
+  | 'ERR_AUTH_TOKEN_INACTIVE'; // introspection answered `active: false` (RFC 7662 §2.2)
 
 /** Keys for the token's issuer have never been loaded and cannot be fetched now (503). */
 export class KeysUnavailableError extends ScopegateError {

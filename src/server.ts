@@ -55,6 +55,11 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     onKeyRefused(issuer, reason, count) {
       metrics.jwksKeysRefused(issuer, reason, count);
     },
+    onIntrospection(result, seconds, detail) {
+      metrics.introspection(result, seconds);
+      // `detail` is a fixed reason (timeout, HTTP 401, …): never a token or the secret.
+      if (result === 'error') logger.warn({ cause: 'introspection', reason: detail }, 'token introspection failed');
+    },
   };
   // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.
   const maxHeaderCount = config.limits.maxHeaderCount;

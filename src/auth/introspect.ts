@@ -1,6 +1,6 @@
 /**
  * Opaque access tokens: RFC 7662 introspection with a cache, shared calls and a bound on
- * calls in flight. The README's "Opaque tokens" section is the user-facing contract.
+ * calls in flight. The README's "Opaque tokens (introspection)" section is the user-facing contract.
  *
  * - A bearer token that is not a compact JWS (`isJwsCompact`) is introspected.
  * - The cache is keyed by the SHA-256 of the token: an opaque token is a secret (whoever

@@ -18,6 +18,7 @@ const DESCRIPTIONS: Readonly<Record<TokenErrorCode, string>> = {
   ERR_AUTH_TOKEN_BAD_CLAIM: 'The token has an invalid claim',
   ERR_AUTH_TOKEN_ISSUER: 'The token issuer is not trusted',
   ERR_AUTH_TOKEN_AUDIENCE: 'The token audience is not accepted',
+  ERR_AUTH_TOKEN_INACTIVE: 'The token is not active',
 };
 
 /** A rejection with its code's standard description, or a more specific `message`. */

@@ -73,4 +73,6 @@ export interface AuthHooks {
    * The same refusal also reaches onKeySkipped, with the kid and a sentence, for the log.
    */
   onKeyRefused?(issuer: string, reason: KeyRefusal, count: number): void;
+  /** One call to the introspection endpoint (never a cache hit); `detail` is a fixed reason, never a token. */
+  onIntrospection?(result: 'active' | 'inactive' | 'error', durationS: number, detail: string | undefined): void;
 }

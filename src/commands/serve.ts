@@ -1,4 +1,5 @@
 /** `scopegate serve [--config FILE | FILE]`: run the sidecar until drained by a signal. */
+import { ClientSecretError } from '../auth/introspect-verifier.js';
 import { configPath, EXIT_FAILED, EXIT_USAGE, loadOrReport, type CommandIo } from './io.js';
 import { fileArgument, parseCommon } from './usage.js';
 
@@ -11,6 +12,13 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   if (config === undefined) return EXIT_FAILED;
   // Loaded only to serve: check and explain never pay for the server's modules.
   const { startScopegate } = await import('../server.js');
-  const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
-  return running.done;
+  try {
+    const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
+    return await running.done;
+  } catch (error) {
+    // A config that loads but whose introspection secret is missing: say which file or variable, not a stack.
+    if (!(error instanceof ClientSecretError)) throw error;
+    err.write(`scopegate: ${error.message}\n`);
+    return EXIT_FAILED;
+  }
 }

@@ -97,6 +97,10 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
 
   const authNode = findValue(root, 'auth');
   checkUniqueIssuers(findValue(authNode, 'issuers'), r);
+  // JWT issuers, an introspection endpoint, or both: with neither, no token could ever be accepted.
+  if (sections.auth !== undefined && findKeyNode(authNode, 'issuers') === undefined && findKeyNode(authNode, 'introspection') === undefined) {
+    r.error(authNode, 'auth', 'missing required key "issuers" (or "introspection", for opaque tokens)');
+  }
   checkIdentityHeaders(sections.identityHeaders, findValue(root, 'identity_headers'), r);
 
   const catalogueNode = findValue(root, 'scopes');
@@ -104,12 +108,13 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
   if (routes !== undefined) checkCatalogue(routes, routesNode, catalogue, catalogueNode, r);
   checkTimeouts(sections.limits, findValue(root, 'limits'), r);
 
-  // Without auth (an error already reported) there are no issuers to default to.
-  const issuers = sections.auth?.issuers ?? [];
+  // The introspection endpoint's issuer, when named, is an authorization server too.
+  const introspectionIssuer = sections.auth?.introspection?.issuer;
+  const issuers = [...new Set([...(sections.auth?.issuers ?? []).map((i) => i.issuer), ...(introspectionIssuer === undefined ? [] : [introspectionIssuer])])];
   const resource =
     resourceOptions?.identifier === undefined
       ? undefined
-      : { ...resourceOptions, authorizationServers: resourceOptions.authorizationServers ?? issuers.map((i) => i.issuer) };
+      : { ...resourceOptions, authorizationServers: resourceOptions.authorizationServers ?? issuers };
   return { source: { file: resolvePath(file), hash }, ...sections, routes: routes ?? [], catalogue, resource };
 }
 

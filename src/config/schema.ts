@@ -44,8 +44,35 @@ export interface JwksConfig {
 export type ScopeClaim = 'scope' | 'scp';
 export type ScopeMatching = 'exact' | 'hierarchical';
 
+/** `auth.introspection`: opaque tokens checked at an RFC 7662 endpoint (README, Opaque tokens). */
+export interface IntrospectionConfig {
+  /** http(s) URL of the introspection endpoint. */
+  readonly endpoint: string;
+  /** scopegate's client id at the authorization server (client_secret_basic). */
+  readonly clientId: string;
+  /** File holding the client secret (trailing whitespace trimmed), re-read on reload. Exactly one of this and clientSecretEnv. */
+  readonly clientSecretFile: string | undefined;
+  /** Environment variable holding the client secret. */
+  readonly clientSecretEnv: string | undefined;
+  /** When set, a response carrying `iss` must equal it. */
+  readonly issuer: string | undefined;
+  /** When set, a response carrying `aud` must contain one of them. */
+  readonly audiences: readonly string[] | undefined;
+  /** Seconds an active result is reused, capped by its exp. Default 60. */
+  readonly cacheTtlS: number;
+  /** Seconds an inactive result is reused. Default 5. */
+  readonly negativeCacheTtlS: number;
+  /** Milliseconds for a whole introspection call. Default 2000. */
+  readonly timeoutMs: number;
+  /** Introspection calls in flight at once; beyond it 503. Default 64. */
+  readonly maxInFlight: number;
+}
+
 export interface AuthConfig {
+  /** Trusted JWT issuers; empty only when `introspection` is set. Default []. */
   readonly issuers: readonly IssuerConfig[];
+  /** Opaque tokens: unset means every token must be a JWT from `issuers`. */
+  readonly introspection: IntrospectionConfig | undefined;
   /** Seconds of tolerance on exp / nbf / iat. Default 30. */
   readonly clockSkewS: number;
   /** Claims read for granted scopes, in order. Default [scope, scp]. */

@@ -6,7 +6,9 @@
  * (json-schema.ts). To add an option, add one row here and its field to schema.ts.
  */
 import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
-import { defaultsOf, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
+import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
+import { INTROSPECTION, readIntrospection } from './introspection.js';
+import type { IntrospectionConfig } from './schema.js';
 import { int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
 import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
@@ -50,7 +52,8 @@ export const JWKS: Rows<JwksConfig> = {
 };
 
 export const AUTH: Rows<AuthConfig> = {
-  issuers: { key: 'issuers', read: listOf(section(ISSUER), { nonEmpty: true }), required: true, doc: 'Trusted issuers (one or more, each listed once).' },
+  // Required unless `introspection` is set: load.ts checks it, the auth row's schema says it.
+  issuers: { key: 'issuers', read: listOf(section(ISSUER), { nonEmpty: true }), default: [], doc: 'Trusted JWT issuers (one or more, each listed once); may be left out when introspection is set.' },
   // s; more than 10 minutes would make exp meaningless. 30 s absorbs ordinary clock drift without stretching exp much.
   clockSkewS: { key: 'clock_skew_s', read: int([0, 600]), default: 30, doc: 'Seconds of tolerance on exp / nbf / iat.' },
   // `scope` (RFC 9068 / RFC 8693) first, then Azure AD / Okta style `scp`.
@@ -74,6 +77,7 @@ export const AUTH: Rows<AuthConfig> = {
   tokenCacheSize: { key: 'token_cache_size', read: int([0, 10_000_000]), default: 10_000, doc: 'Entries in the verified-token cache; 0 disables it.' },
   // The product name: clients see it in WWW-Authenticate; set it to your API's name if you prefer.
   realm: { key: 'realm', read: readRealm, default: 'scopegate', doc: '`realm` in WWW-Authenticate challenges: printable ASCII without " or \\.' },
+  introspection: { key: 'introspection', read: readIntrospection, doc: 'Opaque (non-JWT) bearer tokens are checked at this RFC 7662 introspection endpoint.' },
 };
 
 export const IDENTITY_HEADERS: Rows<IdentityHeaders> = {
@@ -149,7 +153,14 @@ export const TOP: Rows<TopLevel> = {
     doc: 'Address of /healthz, /readyz and /metrics: host:port, [ipv6]:port, or a bare port (host 127.0.0.1).',
   },
   upstream: { key: 'upstream', read: section(UPSTREAM), required: true, doc: 'The protected API.' },
-  auth: { key: 'auth', read: section(AUTH), required: true, doc: 'Which tokens are accepted and how scopes are read from them.' },
+  auth: {
+    key: 'auth',
+    read: section(AUTH),
+    // JWT issuers, an introspection endpoint, or both.
+    schema: { ...objectSchema(AUTH), anyOf: [{ properties: { issuers: true }, required: ['issuers'] }, { properties: { introspection: true }, required: ['introspection'] }] },
+    required: true,
+    doc: 'Which tokens are accepted and how scopes are read from them.',
+  },
   // None by default: forwarding identity is opt-in, the upstream must expect the headers.
   identityHeaders: {
     key: 'identity_headers',
@@ -186,12 +197,19 @@ export const TOP: Rows<TopLevel> = {
 /** What an empty file would get: the top-level defaults (required sections are left undefined). */
 const TOP_DEFAULTS = withDefaults(TOP, {});
 
+// No issuers is not a default anyone configures: it is the absence of JWT issuers in an introspection-only config.
+const { issuers: _noIssuers, ...authDefaults } = defaultsOf(AUTH);
+
 /** Every default, derived from the rows above; tests and `scopegate import` read it. */
 export const DEFAULTS = {
   listen: TOP_DEFAULTS.listen,
   adminListen: TOP_DEFAULTS.adminListen,
   upstream: defaultsOf(UPSTREAM) as Omit<UpstreamConfig, 'url'>,
-  auth: { algorithms: ISSUER.algorithms.default ?? [], ...(defaultsOf(AUTH) as Omit<AuthConfig, 'issuers'>) },
+  auth: {
+    algorithms: ISSUER.algorithms.default ?? [],
+    ...(authDefaults as Omit<AuthConfig, 'issuers' | 'introspection'>),
+    introspection: defaultsOf(INTROSPECTION) as Pick<IntrospectionConfig, 'cacheTtlS' | 'negativeCacheTtlS' | 'timeoutMs' | 'maxInFlight'>,
+  },
   identityHeaders: TOP_DEFAULTS.identityHeaders,
   unmatched: TOP_DEFAULTS.unmatched,
   mode: TOP_DEFAULTS.mode,

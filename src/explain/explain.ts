@@ -11,7 +11,7 @@
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
-import { createTokenVerifier } from '../auth/verify.js';
+import { createAuthVerifier } from '../auth/introspect-verifier.js';
 import type { Config } from '../config/schema.js';
 import { PathError } from '../errors.js';
 import { compilePolicies } from '../policy/decide.js';
@@ -198,7 +198,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   const base: TokenVerifier =
     input.scopes !== undefined
       ? hypotheticalVerifier(input.scopes)
-      : createTokenVerifier(config.auth, { onJwksFetch: (issuer, result, detail) => jwks.push(`${issuer}: ${result}${detail === undefined ? '' : ` (${detail})`}`) });
+      : createAuthVerifier(config.auth, { onJwksFetch: (issuer, result, detail) => jwks.push(`${issuer}: ${result}${detail === undefined ? '' : ` (${detail})`}`) });
   const record = recording(base);
   try {
     const compiled = compilePolicies(config);

@@ -11,6 +11,7 @@
  * the proxy forwards. Nothing here awaits unless the verifier needs a JWKS fetch.
  */
 import { extractBearer, findQueryParam } from '../auth/bearer.js';
+import { IntrospectionUnavailableError } from '../auth/introspect.js';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import type { Config, RouteResponder } from '../config/schema.js';
 import { PathError, KeysUnavailableError } from '../errors.js';
@@ -44,6 +45,9 @@ export interface RoutePolicy extends RouteDenials {
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
+
+/** The 503 description when an opaque token could not be introspected (the reason goes to the log, not the client). */
+const INTROSPECTION_UNAVAILABLE = 'the token cannot be checked now: the introspection endpoint is unavailable';
 
 /** Query parameters refused on every request: a token nobody checked, a method nobody authorized. */
 const REFUSED_QUERY_PARAMS: readonly string[] = ['access_token', '_method'];
@@ -148,10 +152,13 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     if (!result.ok) {
       const error = result.error;
       const refused =
-        error instanceof KeysUnavailableError
-          ? // The soonest the keys can be fetched again: one JWKS cooldown.
-            deny(error.code, policy.template, { retryAfterS: config.auth.jwks.cooldownS })
-          : deny(error.code, policy.template, { description: error.message });
+        error instanceof IntrospectionUnavailableError
+          ? // The introspector knows when asking again makes sense (its timeout, or 1 s when overloaded).
+            deny(error.code, policy.template, { retryAfterS: error.retryAfterS, description: INTROSPECTION_UNAVAILABLE })
+          : error instanceof KeysUnavailableError
+            ? // The soonest the keys can be fetched again: one JWKS cooldown.
+              deny(error.code, policy.template, { retryAfterS: config.auth.jwks.cooldownS })
+            : deny(error.code, policy.template, { description: error.message });
       // An unverified token never becomes identity: forward it without one.
       return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, paramNames, paramValues) : refused;
     }

@@ -58,6 +58,7 @@ const TOKEN_DENIALS: { readonly [C in TokenErrorCode]: DenialSpec } = {
   ERR_AUTH_TOKEN_BAD_CLAIM: BAD_TOKEN,
   ERR_AUTH_TOKEN_ISSUER: BAD_TOKEN,
   ERR_AUTH_TOKEN_AUDIENCE: BAD_TOKEN,
+  ERR_AUTH_TOKEN_INACTIVE: BAD_TOKEN,
 };
 
 /** The one table (README, Responses). Typed by code: a code without a row does not compile. */

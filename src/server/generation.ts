@@ -4,8 +4,8 @@
  * uses that object to the end, so in-flight requests finish on the config they
  * started with (docs/architecture.md, Reload).
  */
-import type { AuthHooks, TokenVerifier } from '../auth/types.js';
-import { createTokenVerifier } from '../auth/verify.js';
+import { createAuthVerifier, type AuthVerifier } from '../auth/introspect-verifier.js';
+import type { AuthHooks } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import { createPlanner, type Planner } from '../policy/plan.js';
 import { createForwarder, type Forwarder } from '../proxy/forward.js';
@@ -25,23 +25,26 @@ export interface Generation {
 // Everything that knows how a verifier is built and how signing keys are carried
 // from one generation to the next is in these two functions.
 
-export type GenerationVerifier = TokenVerifier;
+/** JWTs to the JWT verifier, opaque tokens to the introspector when one is configured. */
+export type GenerationVerifier = AuthVerifier;
 
 /**
  * The verifier for a new generation. With `previous`, issuers whose key settings
  * are unchanged take over its JWKS stores (keys, refresh timer, cooldown) instead
- * of fetching again.
+ * of fetching again; an introspector is built anew (the client secret is re-read).
+ * Throws when the introspection client secret cannot be read.
  */
 export function createGenerationVerifier(config: Config, hooks: AuthHooks, previous?: GenerationVerifier): GenerationVerifier {
-  return createTokenVerifier(config.auth, hooks, previous === undefined ? {} : { previous });
+  return createAuthVerifier(config.auth, hooks, previous);
 }
 
 /**
  * Close what `retiring` holds that no other open verifier took over: key stores
- * are reference-counted by the keyring, so a store shared with the successor stays open.
+ * are reference-counted by the keyring, so a store shared with the successor stays open;
+ * an introspector closes once the calls of requests still on the old generation are over.
  */
 export function retireVerifier(retiring: GenerationVerifier): Promise<void> {
-  return retiring.close();
+  return retiring.retire();
 }
 
 // -------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ export interface Metrics {
   jwksRefresh(issuer: string, result: string): void;
   /** `count` JWKs of an issuer's fetched set refused at import; `reason` is a closed union. */
   jwksKeysRefused(issuer: string, reason: KeyRefusal, count: number): void;
+  /** One call to the introspection endpoint (cache hits are not calls): active, inactive or error. */
+  introspection(result: 'active' | 'inactive' | 'error', seconds: number): void;
 
   /** Read on each scrape for scopegate_jwks_keys / scopegate_jwks_age_seconds. */
   setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
@@ -147,6 +149,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['code'] as const,
     registers,
   });
+
+  // ---- introspection (README, Opaque tokens) ----
+  const introspectionTotal = new Counter({
+    name: 'scopegate_introspection_total',
+    help: 'Calls to the token introspection endpoint by result (active, inactive, error); cache hits are not calls.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  // Calls take a few ms to introspection.timeout_ms (2 s default, at most 60 s): the request buckets cover that.
+  const introspectionDuration = new FastHistogram({
+    name: 'scopegate_introspection_duration_seconds',
+    help: 'Duration of calls to the token introspection endpoint, failed ones included.',
+    labelNames: [],
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const introspectionSeries = introspectionDuration.series();
 
   let issuerSource: (() => readonly IssuerKeyState[]) | undefined;
   let cacheSource: (() => TokenCacheStats) | undefined;
@@ -337,6 +356,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     jwksKeysRefused(issuer, reason, count) {
       jwksKeysRefusedTotal.labels(issuer, reason).inc(count);
+    },
+    introspection(result, seconds) {
+      introspectionTotal.labels(result).inc();
+      introspectionSeries.observe(seconds);
     },
 
     setIssuerStateSource(source) {

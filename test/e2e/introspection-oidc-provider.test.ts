@@ -4,22 +4,14 @@
  * Tokens come from its token endpoint through a real client; call counts are measured at
  * the server, on its introspection endpoint.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import Provider from 'oidc-provider';
 import t, { type Test } from 'tap';
 import { basicCredentials } from '../../src/auth/introspect-call.js';
 import { createIntrospector, ERR_AUTH_TOKEN_INACTIVE, IntrospectionUnavailableError, type Introspector, type IntrospectorOptions } from '../../src/auth/introspect.js';
 import type { VerifyResult } from '../../src/auth/types.js';
 import { closedPortEndpoint } from '../helpers/introspection-server.js';
-import { listen } from '../helpers/listen.js';
-
-/** scopegate's own client at the server: a secret with every character client_secret_basic must encode. */
-const GATE_ID = 'scopegate';
-const GATE_SECRET = 'gate s3cret:+/%&="~*';
-const APP_ID = 'orders-app';
-const APP_SECRET = 'app-secret-9f2c1d';
+import { APP_ID, APP_SECRET, clientToken as issueClientToken, GATE_ID, GATE_SECRET, revoke, startIdp, userToken, type Idp } from '../helpers/oidc-provider.js';
 
 // Everything the run prints, checked at the end for tokens and secrets.
 const captured: string[] = [];
@@ -33,67 +25,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const handedOut: string[] = [];
 const issuedTokens: string[] = [];
 
-interface Idp {
-  readonly issuer: string;
-  readonly endpoint: string;
-  readonly provider: Provider;
-  /** Requests that reached the introspection endpoint. */
-  introspections: number;
-  /** When set, introspection requests wait this long before the server sees them. */
-  delayMs: number;
-}
-
-async function startIdp(t: Test): Promise<Idp> {
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/token/introspection') === true) {
-      idp.introspections++;
-      if (idp.delayMs > 0) {
-        setTimeout(() => handler(req, res), idp.delayMs);
-        return;
-      }
-    }
-    handler(req, res);
-  });
-  const l = await listen(server);
-  t.teardown(() => l.close());
-  const provider = new Provider(l.url, {
-    clients: [
-      { client_id: APP_ID, client_secret: APP_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'orders:read orders:write' },
-      { client_id: GATE_ID, client_secret: GATE_SECRET, grant_types: [], response_types: [], redirect_uris: [] },
-    ],
-    scopes: ['orders:read', 'orders:write'],
-    ttl: { ClientCredentials: 600, AccessToken: 600 },
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      // Only scopegate may introspect; a client may revoke only its own tokens.
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client) => client.clientId === GATE_ID },
-      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => client.clientId === token.clientId },
-    },
-  });
-  handler = provider.callback();
-  const idp: Idp = { issuer: l.url, endpoint: `${l.url}/token/introspection`, provider, introspections: 0, delayMs: 0 };
-  return idp;
-}
-
-async function form(url: string, body: Record<string, string>): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: { authorization: basicCredentials(APP_ID, APP_SECRET), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(body),
-  });
-}
-
-/** A real client-credentials token from the server's token endpoint. */
-async function clientToken(t: Test, idp: Idp, scope = 'orders:read'): Promise<string> {
-  const res = await form(`${idp.issuer}/token`, { grant_type: 'client_credentials', scope });
-  t.equal(res.status, 200, 'token endpoint answered');
-  const { access_token: token } = (await res.json()) as { access_token: string };
-  t.notOk(token.includes('.'), 'an opaque token, not a JWT');
-  issuedTokens.push(token);
-  return token;
-}
+const clientToken = (t: Test, idp: Idp, scope?: string): Promise<string> => issueClientToken(t, idp, issuedTokens, scope);
 
 function make(t: Test, idp: Idp | string, overrides: Partial<IntrospectorOptions> = {}): Introspector {
   const i = createIntrospector({
@@ -138,14 +70,7 @@ t.test('a client-credentials token: active, with its scopes and client; no subje
 
 t.test('a user token minted by the server: subject from sub', async (t) => {
   const idp = await startIdp(t);
-  const client = await idp.provider.Client.find(APP_ID);
-  if (client === undefined) throw new Error('the app client is configured above');
-  // What an authorization-code exchange stores: a grant for the user, and a token under it.
-  const grant = new idp.provider.Grant({ accountId: 'user-42', clientId: APP_ID });
-  grant.addOIDCScope('orders:read');
-  const grantId = await grant.save();
-  const token = await new idp.provider.AccessToken({ accountId: 'user-42', client, grantId, gty: 'authorization_code', scope: 'orders:read' }).save();
-  issuedTokens.push(token);
+  const token = await userToken(idp, issuedTokens, 'user-42', 'orders:read');
   const r = await check(make(t, idp), token);
   t.ok(r.ok && r.token.subject === 'user-42' && r.token.scopeHeader === 'orders:read', 'subject and scopes');
 });
@@ -155,8 +80,7 @@ t.test('a revoked token is refused once its cache entry expires', async (t) => {
   const i = make(t, idp, { cacheTtlS: 1 });
   const token = await clientToken(t, idp);
   t.equal(codeOf(await check(i, token)), 'ok');
-  const revoked = await form(`${idp.issuer}/token/revocation`, { token, token_type_hint: 'access_token' });
-  t.equal(revoked.status, 200, 'revoked at the server');
+  t.equal(await revoke(idp, token), 200, 'revoked at the server');
   t.equal(codeOf(await check(i, token)), 'ok', 'still served from the cache');
   await sleep(1100);
   t.equal(codeOf(await check(i, token)), ERR_AUTH_TOKEN_INACTIVE, 'refused after the cache entry expired');

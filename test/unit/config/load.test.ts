@@ -75,9 +75,10 @@ t.test('omitted options take DEFAULTS', async (t) => {
   t.same(config.listen, DEFAULTS.listen);
   t.same(config.adminListen, DEFAULTS.adminListen);
   t.same(config.upstream, { url: 'http://127.0.0.1:3000', ...DEFAULTS.upstream });
-  const { issuers, ...auth } = config.auth;
-  const { algorithms, ...authDefaults } = DEFAULTS.auth;
+  const { issuers, introspection, ...auth } = config.auth;
+  const { algorithms, introspection: _introspectionDefaults, ...authDefaults } = DEFAULTS.auth;
   t.same(auth, authDefaults);
+  t.equal(introspection, undefined, 'no introspection unless configured');
   t.same(issuers[0]?.algorithms, algorithms);
   t.same(config.identityHeaders, {});
   t.equal(config.unmatched, 'deny');

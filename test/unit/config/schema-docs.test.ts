@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Row, Rows } from '../../../src/config/fields.js';
+import { INTROSPECTION } from '../../../src/config/introspection.js';
 import { AUTH, ISSUER, JWKS, LIMITS, TOP, UPSTREAM } from '../../../src/config/sections.js';
 
 const source = readFileSync(fileURLToPath(new URL('../../../src/config/schema.ts', import.meta.url)), 'utf8');
@@ -38,6 +39,7 @@ const TABLES: Array<[string, Rows<object>]> = [
   ['IssuerConfig', ISSUER],
   ['JwksConfig', JWKS],
   ['AuthConfig', AUTH],
+  ['IntrospectionConfig', INTROSPECTION],
   ['ServerLimits', LIMITS],
   ['Config', TOP],
 ];
