@@ -81,7 +81,11 @@ export interface HeaderPolicyOptions {
 export interface HeaderPolicy {
   /** Client raw headers → flat name/value list for undici. */
   buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[];
-  /** The configured identity headers for `token`, flat [name, value, …]; computed from the token only, never from a request header. */
+  /**
+   * The configured identity headers for `token`, flat [name, value, …]; computed from the token only,
+   * never from a request header. Every configured name is present, empty when the token has no value
+   * for it: a proxy that copies them then always overwrites a client-sent copy.
+   */
   identityHeaders(token: VerifiedToken | undefined): string[];
 }
 
@@ -170,6 +174,8 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
   function identityHeaders(token: VerifiedToken | undefined): string[] {
     const out: string[] = [];
     pushIdentity(out, token);
+    if (subjectHeader !== undefined && !out.includes(subjectHeader)) out.push(subjectHeader, '');
+    if (scopesHeader !== undefined && !out.includes(scopesHeader)) out.push(scopesHeader, '');
     return out;
   }
 
