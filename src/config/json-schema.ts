@@ -41,7 +41,15 @@ function withAuthzOnly(top: JsonSchema): JsonSchema {
   return {
     ...top,
     required: required.filter((key) => key !== 'upstream'),
-    anyOf: [{ required: ['upstream'] }, { required: ['authz_listen'], not: { anyOf: [{ required: ['listen'] }, { required: ['upstream'] }] } }],
+    // Each branch names the keys it requires under `properties` (ajv strict mode wants them declared where required).
+    anyOf: [
+      { properties: { upstream: true }, required: ['upstream'] },
+      {
+        properties: { authz_listen: true },
+        required: ['authz_listen'],
+        not: { anyOf: [{ properties: { listen: true }, required: ['listen'] }, { properties: { upstream: true }, required: ['upstream'] }] },
+      },
+    ],
   };
 }
 
