@@ -137,8 +137,13 @@ export type RequestDenyCode =
   | 'ERR_REQUEST_TOO_MANY_HEADERS' // 431: more than limits.max_header_count (RFC 6585 §5)
   | 'ERR_REQUEST_METHOD_OVERRIDE'; // 400: a `_method` query parameter
 
+/** Requests the authz listener refuses before plan() (README, "Decisions for nginx, Caddy, Envoy and Traefik"). */
+export type AuthzDenyCode =
+  | 'ERR_AUTHZ_ORIGINAL_REQUEST_MISSING' // 400: /authz/forward without the original method or URI header
+  | 'ERR_AUTHZ_TARGET_NOT_CANONICAL'; // 400: the proxy would forward a path other than the one authorized
+
 /** Every code a deny can carry: the keys of the denial table. */
-export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode;
+export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | AuthzDenyCode;
 
 /**
  * Requests answered on the raw socket, before Node could hand over a request: the

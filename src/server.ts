@@ -4,17 +4,19 @@
  * admin listeners, reload and lifecycle, and wires them together.
  */
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthHooks } from './auth/types.js';
-import type { Config } from './config/schema.js';
+import type { Config, ListenAddress } from './config/schema.js';
 import { createAdminServer } from './admin/server.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
 import { createLifecycle } from './server/lifecycle.js';
-import { applyListenerLimits, createProxyListener } from './server/listener.js';
+import { createAuthzListener } from './server/authz-listener.js';
+import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
 import { createRequestRecorder } from './telemetry/access.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { createMetrics } from './telemetry/metrics.js';
+import { createMetrics, type ListenerLabel } from './telemetry/metrics.js';
 
 export type { ReloadResult } from './server/reload.js';
 
@@ -27,8 +29,10 @@ export interface ScopegateOptions {
 }
 
 export interface RunningScopegate {
-  /** http://host:port of the proxy listener. */
+  /** http://host:port of the proxy listener; '' when the config is authz-only (no `listen`). */
   readonly url: string;
+  /** http://host:port of the authz listener, when `authz_listen` is set. */
+  readonly authzUrl: string | undefined;
   /** http://host:port of the admin listener. */
   readonly adminUrl: string;
   /** Resolves after a drain completes or times out, with the exit code the process should use. */
@@ -43,7 +47,10 @@ export interface RunningScopegate {
 
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
   const logger = options.logger ?? createLogger();
-  const metrics = createMetrics();
+  const listenerLabels: ListenerLabel[] = [];
+  if (config.listen !== undefined) listenerLabels.push('proxy');
+  if (config.authzListen !== undefined) listenerLabels.push('authz');
+  const metrics = createMetrics({ listeners: listenerLabels });
   const authHooks: AuthHooks = {
     onJwksFetch(issuer, result, detail) {
       metrics.jwksRefresh(issuer, result);
@@ -72,7 +79,11 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   metrics.setConfigHash(config.source.hash);
   metrics.setReadySource(() => !draining && generation.verifier.ready());
 
-  const server = createProxyListener(config.limits, { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger) });
+  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger) };
+  // Either or both: an authz-only config has no proxy listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
+  const server = config.listen === undefined ? undefined : createProxyListener(config.limits, listenerDeps);
+  const authz = config.authzListen === undefined ? undefined : createAuthzListener(config.limits, listenerDeps);
+  const clientFacing = [server, authz].filter((s): s is Server => s !== undefined);
   const admin = createAdminServer({
     metrics,
     isReady: () => {
@@ -85,7 +96,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     current,
     install(next) {
       generation = next;
-      applyListenerLimits(server, next.config.limits);
+      for (const s of clientFacing) applyListenerLimits(s, next.config.limits);
     },
     draining: () => draining,
     maxHeaderCount,
@@ -94,7 +105,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     logger,
   });
   const lifecycle = createLifecycle({
-    server,
+    servers: clientFacing,
     logger,
     drainTimeoutMs: () => generation.config.limits.drainTimeoutMs,
     onStopping: () => (draining = true),
@@ -109,21 +120,25 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 
   // Keys first, but do not block listening on them: /readyz says when they are in.
   const keysStarted = generation.verifier.start();
-  server.listen(config.listen.port, config.listen.host);
-  admin.listen(config.adminListen.port, config.adminListen.host);
+  const candidates: [Server | undefined, ListenAddress | undefined][] = [
+    [admin, config.adminListen],
+    [server, config.listen],
+    [authz, config.authzListen],
+  ];
+  const bindings = candidates.filter((b): b is [Server, ListenAddress] => b[0] !== undefined && b[1] !== undefined);
   try {
-    await Promise.all([once(server, 'listening'), once(admin, 'listening')]);
+    await Promise.all(bindings.map(([s, address]) => listenOn(s, address)));
   } catch (error) {
     // A port in use (or not permitted): release whatever did bind, so the process can exit with the error.
-    server.close();
-    admin.close();
+    for (const [s] of bindings) s.close();
     await Promise.all([generation.verifier.close(), generation.forwarder.close()]);
     throw error;
   }
-  const url = addressUrl(server.address() as AddressInfo);
+  const url = server === undefined ? '' : addressUrl(server.address() as AddressInfo);
+  const authzUrl = authz === undefined ? undefined : addressUrl(authz.address() as AddressInfo);
   const adminUrl = addressUrl(admin.address() as AddressInfo);
   logger.info(
-    { listen: url, admin: adminUrl, upstream: config.upstream.url, routes: config.routes.length, issuers: config.auth.issuers.map((i) => i.issuer), config: config.source.file, config_sha256: config.source.hash },
+    { listen: url === '' ? undefined : url, authz_listen: authzUrl, admin: adminUrl, upstream: config.upstream?.url, routes: config.routes.length, issuers: config.auth.issuers.map((i) => i.issuer), config: config.source.file, config_sha256: config.source.hash },
     'scopegate started',
   );
   void keysStarted.then(() => {
@@ -135,7 +150,12 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 
   if (options.watchConfig === true) reloader.watch(config.source.file);
   if (options.installSignalHandlers === true) lifecycle.installSignalHandlers(reloader.reload);
-  return { url, adminUrl, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload: reloader.reload };
+  return { url, authzUrl, adminUrl, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload: reloader.reload };
+}
+
+function listenOn(server: Server, address: ListenAddress): Promise<unknown> {
+  server.listen(address.port, address.host);
+  return once(server, 'listening');
 }
 
 function addressUrl(address: AddressInfo): string {

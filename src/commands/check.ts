@@ -35,6 +35,9 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
     return EXIT_FAILED;
   }
   out.write(`${formatRouteTable(config)}\n`);
+  if (config.listen === undefined && config.authzListen !== undefined) {
+    out.write(`authz only: decisions on ${config.authzListen.host}:${config.authzListen.port} (/authz/forward, /authz/envoy/...); no listen, no upstream: the proxy in front forwards\n`);
+  }
   out.write(`${file}: ok, ${config.routes.length} routes, ${config.auth.issuers.length} issuer(s), config sha256 ${config.source.hash.slice(0, 12)}\n`);
   return EXIT_OK;
 }

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createSigner } from 'fast-jwt';
 import { parseListen } from '../config/load.js';
-import type { Config, IssuerConfig, ListenAddress } from '../config/schema.js';
+import { DEFAULTS, type Config, type IssuerConfig, type ListenAddress } from '../config/schema.js';
 import { startScopegate } from '../server.js';
 import { configPath, EXIT_FAILED, EXIT_USAGE, loadOrReport, type CommandIo, type Output } from './io.js';
 import { fileArgument, parseCommon } from './usage.js';
@@ -75,11 +75,12 @@ export async function runDemo(base: Config, options: DemoOptions = {}, io: Comma
     audiences: Object.freeze([audience]),
     algorithms: Object.freeze(['RS256'] as const),
   });
+  const listen = options.listen ?? base.listen ?? DEFAULTS.listen;
   const config: Config = Object.freeze({
     ...base,
-    listen: options.listen ?? base.listen,
+    listen,
     adminListen: options.adminListen ?? base.adminListen,
-    upstream: Object.freeze({ ...base.upstream, url: upstreamUrl }),
+    upstream: Object.freeze({ ...DEFAULTS.upstream, ...base.upstream, url: upstreamUrl }),
     auth: Object.freeze({ ...base.auth, issuers: Object.freeze([issuer]) }),
   });
 
@@ -91,7 +92,7 @@ export async function runDemo(base: Config, options: DemoOptions = {}, io: Comma
     upstreamServer.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       stderr.write(
-        `scopegate demo: ${config.listen.host}:${config.listen.port} or ${config.adminListen.host}:${config.adminListen.port} is already in use.\n` +
+        `scopegate demo: ${listen.host}:${listen.port} or ${config.adminListen.host}:${config.adminListen.port} is already in use.\n` +
           'Pick free ports, e.g.: npm start -- --listen 127.0.0.1:8081 --admin-listen 127.0.0.1:9091\n',
       );
       return 1;

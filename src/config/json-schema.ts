@@ -20,7 +20,7 @@ export function configJsonSchema(): JsonSchema {
     $id: 'urn:scopegate:config:v1',
     title: 'scopegate config (version 1)',
     description: DESCRIPTION,
-    ...objectSchema(TOP),
+    ...withAuthzOnly(objectSchema(TOP)),
     $defs: {
       listen: VALUE_DEFS.listen,
       scope: VALUE_DEFS.scope,
@@ -29,6 +29,27 @@ export function configJsonSchema(): JsonSchema {
       requirement: ROUTE_DEFS.requirement,
       mode: ROUTE_DEFS.mode,
     },
+  };
+}
+
+/**
+ * `upstream` is required unless the config is authz-only: `authz_listen` set
+ * and `listen` left out (the loader's rule, load.ts).
+ */
+function withAuthzOnly(top: JsonSchema): JsonSchema {
+  const required = (top['required'] as string[] | undefined) ?? [];
+  return {
+    ...top,
+    required: required.filter((key) => key !== 'upstream'),
+    // Each branch names the keys it requires under `properties` (ajv strict mode wants them declared where required).
+    anyOf: [
+      { properties: { upstream: true }, required: ['upstream'] },
+      {
+        properties: { authz_listen: true },
+        required: ['authz_listen'],
+        not: { anyOf: [{ properties: { listen: true }, required: ['listen'] }, { properties: { upstream: true }, required: ['upstream'] }] },
+      },
+    ],
   };
 }
 

@@ -18,7 +18,7 @@ import { readFields, withDefaults } from './fields.js';
 import { checkCatalogue, checkIdentityHeaders, checkTimeouts, checkUniqueIssuers } from './lint.js';
 import { readRoutes } from './routes.js';
 import type { Config } from './schema.js';
-import { TOP } from './sections.js';
+import { AUTHZ_ONLY_TOP, TOP } from './sections.js';
 import { createReporter, findKeyNode, findValue, isNothing, parseYaml, type Reporter } from './yaml-reader.js';
 
 export { parseListen } from './values.js';
@@ -89,9 +89,10 @@ function validateText(text: string, file: string, hash: string): LoadResult {
  * order of issues that share a position, so it is kept as it is.
  */
 function build(root: Node, r: Reporter, file: string, hash: string): Config | undefined {
-  const values = readFields(root, '', r, TOP);
+  const rows = isAuthzOnly(root) ? AUTHZ_ONLY_TOP : TOP;
+  const values = readFields(root, '', r, rows);
   if (values === undefined) return undefined;
-  const { version: _version, scopes: _scopes, routes: _routes, resource: resourceOptions, ...sections } = withDefaults(TOP, values);
+  const { version: _version, scopes: _scopes, routes: _routes, resource: resourceOptions, ...sections } = withDefaults(rows, values);
   const routesNode = findValue(root, 'routes');
   const routes = findKeyNode(root, 'routes') !== undefined ? readRoutes(routesNode, 'routes', r, file) : undefined;
 
@@ -116,6 +117,11 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
       ? undefined
       : { ...resourceOptions, authorizationServers: resourceOptions.authorizationServers ?? issuers };
   return { source: { file: resolvePath(file), hash }, ...sections, routes: routes ?? [], catalogue, resource };
+}
+
+/** `authz_listen` without `listen` and `upstream`: a decision service only (README, "Decisions for nginx, Caddy, Envoy and Traefik"). */
+function isAuthzOnly(root: Node): boolean {
+  return findKeyNode(root, 'authz_listen') !== undefined && findKeyNode(root, 'listen') === undefined && findKeyNode(root, 'upstream') === undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -203,11 +203,14 @@ export interface RouteConfig {
 export interface Config {
   /** Absolute path of the file this came from, and sha256 (hex) of its bytes. */
   readonly source: { readonly file: string; readonly hash: string };
-  /** Default 127.0.0.1:8080. */
-  readonly listen: ListenAddress;
+  /** Default 127.0.0.1:8080. Undefined only in an authz-only config (authz_listen without listen and upstream). */
+  readonly listen: ListenAddress | undefined;
   /** Default 127.0.0.1:9090. */
   readonly adminListen: ListenAddress;
-  readonly upstream: UpstreamConfig;
+  /** Undefined only in an authz-only config: nothing is forwarded then. */
+  readonly upstream: UpstreamConfig | undefined;
+  /** The decision-only listener for nginx, Caddy, Envoy and Traefik (README, "Decisions for nginx, Caddy, Envoy and Traefik"). Default: none. */
+  readonly authzListen: ListenAddress | undefined;
   readonly auth: AuthConfig;
   readonly identityHeaders: IdentityHeaders;
   /** Only `deny` exists: an unmapped request is never forwarded. */

@@ -11,7 +11,7 @@ import { INTROSPECTION, readIntrospection } from './introspection.js';
 import type { IntrospectionConfig } from './schema.js';
 import { int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -133,6 +133,9 @@ export interface TopLevel extends Omit<Config, 'source' | 'routes' | 'catalogue'
 /** Reads nothing: the key is only reserved here (and described for JSON Schema). */
 const readElsewhere = reader<never>({}, () => undefined);
 
+/** The proxy listener's address when `listen` is left out (and the config is not authz-only). */
+const LISTEN_DEFAULT: ListenAddress = { host: LOOPBACK_HOST, port: 8080 };
+
 /** In this order: it is the order of "did you mean" ties and of missing-key errors. */
 export const TOP: Rows<TopLevel> = {
   version: { key: 'version', read: int([1, 1]), schema: { const: 1 }, doc: 'Config format version. Optional; only 1 exists.' },
@@ -140,7 +143,7 @@ export const TOP: Rows<TopLevel> = {
   listen: {
     key: 'listen',
     read: readListen,
-    default: { host: LOOPBACK_HOST, port: 8080 },
+    default: LISTEN_DEFAULT,
     yamlDefault: `${LOOPBACK_HOST}:8080`,
     doc: 'Address clients connect to: host:port, [ipv6]:port, or a bare port (host 127.0.0.1).',
   },
@@ -152,7 +155,13 @@ export const TOP: Rows<TopLevel> = {
     yamlDefault: `${LOOPBACK_HOST}:9090`,
     doc: 'Address of /healthz, /readyz and /metrics: host:port, [ipv6]:port, or a bare port (host 127.0.0.1).',
   },
-  upstream: { key: 'upstream', read: section(UPSTREAM), required: true, doc: 'The protected API.' },
+  upstream: { key: 'upstream', read: section(UPSTREAM), required: true, doc: 'The protected API. May be left out, with `listen`, when `authz_listen` is set: scopegate then only answers decisions.' },
+  // None by default: the decision-only listener is opt-in (README, "Decisions for nginx, Caddy, Envoy and Traefik").
+  authzListen: {
+    key: 'authz_listen',
+    read: readListen,
+    doc: 'Address of the decision-only listener (/authz/forward, /authz/envoy/...) for nginx auth_request, Caddy forward_auth, Traefik ForwardAuth and Envoy ext_authz: host:port, [ipv6]:port, or a bare port. Nothing is ever forwarded from it.',
+  },
   auth: {
     key: 'auth',
     read: section(AUTH),
@@ -194,6 +203,15 @@ export const TOP: Rows<TopLevel> = {
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
 };
 
+/**
+ * An authz-only config (`authz_listen` set, `listen` and `upstream` both left
+ * out): scopegate runs only the decision listener, so there is no proxy
+ * address and nothing to forward to. Only these two rows change.
+ */
+const { required: _upstreamRequired, ...optionalUpstream } = TOP.upstream;
+const { default: _listenDefault, yamlDefault: _listenYamlDefault, ...unsetListen } = TOP.listen;
+export const AUTHZ_ONLY_TOP: Rows<TopLevel> = { ...TOP, listen: unsetListen, upstream: optionalUpstream };
+
 /** What an empty file would get: the top-level defaults (required sections are left undefined). */
 const TOP_DEFAULTS = withDefaults(TOP, {});
 
@@ -202,7 +220,7 @@ const { issuers: _noIssuers, ...authDefaults } = defaultsOf(AUTH);
 
 /** Every default, derived from the rows above; tests and `scopegate import` read it. */
 export const DEFAULTS = {
-  listen: TOP_DEFAULTS.listen,
+  listen: LISTEN_DEFAULT,
   adminListen: TOP_DEFAULTS.adminListen,
   upstream: defaultsOf(UPSTREAM) as Omit<UpstreamConfig, 'url'>,
   auth: {

@@ -182,11 +182,14 @@ function outcomeOf(config: Config, method: string, decision: Decision, respond: 
  * verified for real (this may fetch the issuer's JWKS, bounded by
  * auth.jwks.timeout_ms); with `scopes`, a hypothetical valid token carries them.
  */
+/** What explain says is forwarded to in an authz-only config: the proxy in front forwards, not scopegate. */
+const NO_UPSTREAM = 'the proxy in front (authz_listen only: scopegate forwards nothing)';
+
 export async function explainRequest(config: Config, input: ExplainInput): Promise<Explanation> {
   if (input.token !== undefined && input.scopes !== undefined) throw new TypeError('explainRequest: pass token or scopes, not both');
   const { method, target } = input;
   const problems: string[] = [];
-  const summary: Summary = { file: config.source.file, hash: config.source.hash, mode: config.mode, upstream: config.upstream.url };
+  const summary: Summary = { file: config.source.file, hash: config.source.hash, mode: config.mode, upstream: config.upstream?.url ?? NO_UPSTREAM };
 
   // Step 1, with the limits the server applies: shown whatever the outcome.
   const canon = canonicalizeTarget(target, { maxTargetBytes: config.limits.maxPathBytes, maxSegments: config.limits.maxPathSegments });

@@ -81,6 +81,12 @@ export interface HeaderPolicyOptions {
 export interface HeaderPolicy {
   /** Client raw headers → flat name/value list for undici. */
   buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[];
+  /**
+   * The configured identity headers for `token`, flat [name, value, …]; computed from the token only,
+   * never from a request header. Every configured name is present, empty when the token has no value
+   * for it: a proxy that copies them then always overwrites a client-sent copy.
+   */
+  identityHeaders(token: VerifiedToken | undefined): string[];
 }
 
 /**
@@ -155,6 +161,24 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
   // Configured names are folded the same way, so `x_auth_subject` in config works.
   const stripSet: ReadonlySet<string> = strip;
 
+  function pushIdentity(out: string[], token: VerifiedToken | undefined): void {
+    if (token === undefined) return;
+    if (subjectHeader !== undefined && token.subject !== undefined && isValidHeaderValue(token.subject)) {
+      out.push(subjectHeader, token.subject);
+    }
+    if (scopesHeader !== undefined && isValidHeaderValue(token.scopeHeader)) {
+      out.push(scopesHeader, token.scopeHeader);
+    }
+  }
+
+  function identityHeaders(token: VerifiedToken | undefined): string[] {
+    const out: string[] = [];
+    pushIdentity(out, token);
+    if (subjectHeader !== undefined && !out.includes(subjectHeader)) out.push(subjectHeader, '');
+    if (scopesHeader !== undefined && !out.includes(scopesHeader)) out.push(scopesHeader, '');
+    return out;
+  }
+
   function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: HeaderContext): string[] {
     const out: string[] = [];
     let connectionNamed: Set<string> | undefined;
@@ -198,15 +222,7 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
       out.push(name, value);
     }
 
-    const token = ctx.token;
-    if (token !== undefined) {
-      if (subjectHeader !== undefined && token.subject !== undefined && isValidHeaderValue(token.subject)) {
-        out.push(subjectHeader, token.subject);
-      }
-      if (scopesHeader !== undefined && isValidHeaderValue(token.scopeHeader)) {
-        out.push(scopesHeader, token.scopeHeader);
-      }
-    }
+    pushIdentity(out, ctx.token);
 
     const ip = ctx.clientIp;
     if (ip !== undefined && ip !== '') xff = xff === undefined ? ip : `${xff}, ${ip}`;
@@ -216,7 +232,7 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
     return out;
   }
 
-  return { buildUpstreamHeaders };
+  return { buildUpstreamHeaders, identityHeaders };
 }
 
 /**

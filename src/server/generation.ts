@@ -4,13 +4,15 @@
  * uses that object to the end, so in-flight requests finish on the config they
  * started with (docs/architecture.md, Reload).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAuthVerifier, type AuthVerifier } from '../auth/introspect-verifier.js';
 import type { AuthHooks } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import { createPlanner, type Planner } from '../policy/plan.js';
-import { createForwarder, type Forwarder } from '../proxy/forward.js';
+import { createForwarder, type ForwardOutcome, type Forwarder } from '../proxy/forward.js';
 import { createHeaderPolicy, type HeaderPolicy } from '../proxy/headers.js';
 import { createAnswers, type Answers } from '../respond/answer.js';
+import { sendError } from '../respond/error.js';
 
 export interface Generation {
   readonly config: Config;
@@ -18,6 +20,7 @@ export interface Generation {
   readonly planner: Planner;
   readonly answers: Answers;
   readonly headers: HeaderPolicy;
+  /** An authz-only config has no upstream: its forwarder refuses (502) and is never reached, having no proxy listener. */
   readonly forwarder: Forwarder;
 }
 
@@ -63,6 +66,15 @@ export function upstreamChanged(current: Config, next: Config): boolean {
   return JSON.stringify(next.upstream) !== JSON.stringify(current.upstream);
 }
 
+/** Fail closed: a forward without an upstream is a 502, never an allow with nowhere to go. */
+const NO_UPSTREAM: Forwarder = Object.freeze({
+  forward(_req: IncomingMessage, res: ServerResponse): Promise<ForwardOutcome> {
+    sendError(res, 502, 'bad_gateway', 'no upstream is configured');
+    return Promise.resolve({ status: 502, upstreamMs: 0, error: 'ERR_UPSTREAM_UNREACHABLE' });
+  },
+  close: () => Promise.resolve(),
+});
+
 /** Throws when the routes do not compile (a bug: the loader validated them). */
 export function buildGeneration(config: Config, verifier: GenerationVerifier, options: GenerationOptions): Generation {
   const planner = options.planner ?? createPlanner(config, verifier, { maxHeaderCount: options.maxHeaderCount });
@@ -73,7 +85,12 @@ export function buildGeneration(config: Config, verifier: GenerationVerifier, op
     planner,
     answers: createAnswers(config, planner.discovery),
     headers: createHeaderPolicy(config.identityHeaders),
-    forwarder: previous !== undefined && !upstreamChanged(previous.config, config) ? previous.forwarder : createForwarder(config.upstream),
+    forwarder:
+      config.upstream === undefined
+        ? NO_UPSTREAM
+        : previous !== undefined && !upstreamChanged(previous.config, config)
+          ? previous.forwarder
+          : createForwarder(config.upstream),
   };
 }
 
@@ -82,6 +99,7 @@ export function restartRequiredChanges(current: Config, next: Config): string[] 
   const changed: string[] = [];
   if (JSON.stringify(current.listen) !== JSON.stringify(next.listen)) changed.push('listen');
   if (JSON.stringify(current.adminListen) !== JSON.stringify(next.adminListen)) changed.push('admin_listen');
+  if (JSON.stringify(current.authzListen) !== JSON.stringify(next.authzListen)) changed.push('authz_listen');
   if (current.limits.maxHeaderBytes !== next.limits.maxHeaderBytes) changed.push('limits.max_header_bytes');
   // Node copies maxHeadersCount into each connection's parser when it is accepted.
   if (current.limits.maxHeaderCount !== next.limits.maxHeaderCount) changed.push('limits.max_header_count');

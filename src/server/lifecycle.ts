@@ -2,7 +2,8 @@
  * Drain and stop (README, Operations): on SIGTERM or SIGINT, /readyz turns 503,
  * the listener stops accepting, in-flight requests finish (up to
  * limits.drain_timeout_ms) and everything else is closed; a second signal exits
- * at once. SIGHUP reloads.
+ * at once. SIGHUP reloads. The client-facing listeners (the proxy's, the authz
+ * one, or both) are drained together.
  */
 import type { Server } from 'node:http';
 import type { Logger } from '../telemetry/logger.js';
@@ -11,13 +12,14 @@ import type { Logger } from '../telemetry/logger.js';
 const DRAIN_IDLE_SWEEP_MS = 100;
 
 export interface LifecycleDeps {
-  readonly server: Server;
+  /** The client-facing listeners: the proxy listener, the authz listener, or both. */
+  readonly servers: readonly Server[];
   readonly logger: Logger;
   /** Read when the drain starts: the current generation's limits.drain_timeout_ms. */
   readonly drainTimeoutMs: () => number;
   /** Called first, before anything closes (readiness turns 503, reloads stop). */
   readonly onStopping: () => void;
-  /** Close everything but the proxy listener (admin listener, pools, key refresh). */
+  /** Close everything but the client-facing listeners (admin listener, pools, key refresh). */
   readonly closeRest: () => Promise<void>;
 }
 
@@ -31,7 +33,9 @@ export interface Lifecycle {
 }
 
 export function createLifecycle(deps: LifecycleDeps): Lifecycle {
-  const { server, logger } = deps;
+  const { servers, logger } = deps;
+  const closeAll = (): Promise<void[]> => Promise.all(servers.map((server) => new Promise<void>((r) => server.close(() => r()))));
+  const forEach = (f: (server: Server) => void): void => servers.forEach(f);
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
   let drainPromise: Promise<void> | undefined;
@@ -42,13 +46,13 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     const drainTimeoutMs = deps.drainTimeoutMs();
     logger.info({ reason, in_flight_timeout_ms: drainTimeoutMs }, 'draining');
     drainPromise = (async () => {
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_IDLE_SWEEP_MS);
+      const closed = closeAll();
+      forEach((server) => server.closeIdleConnections());
+      const sweep = setInterval(() => forEach((server) => server.closeIdleConnections()), DRAIN_IDLE_SWEEP_MS);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        server.closeAllConnections();
+        forEach((server) => server.closeAllConnections());
       }, drainTimeoutMs);
       await closed;
       clearInterval(sweep);
@@ -62,8 +66,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
 
   async function close(): Promise<void> {
     deps.onStopping();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    forEach((server) => server.closeAllConnections());
+    await closeAll();
     await deps.closeRest();
     resolveDone(0);
   }

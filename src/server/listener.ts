@@ -156,6 +156,20 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     recordRequest({ method, route: undefined, status: answer.status, reason: 'bad_request', code: answer.code, decisionSeconds: 0, upstreamMs: undefined, totalMs: 0 });
   }
 
+  return createGuardedServer(limits, onRequest, answerOnSocket);
+}
+
+/**
+ * The http.Server both listeners share (the proxy's and the authz one): strict
+ * parsing, the configured limits, and every request Node cannot hand over
+ * (CONNECT, a parse error, a timeout) answered on the raw socket through
+ * `answerOnSocket`, so it is still counted and logged.
+ */
+export function createGuardedServer(
+  limits: Config['limits'],
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+  answerOnSocket: (socket: Socket, method: string, answer: SocketAnswer) => void,
+): Server {
   const server: Server = createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes,

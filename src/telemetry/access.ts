@@ -7,7 +7,7 @@
  */
 import type { DecisionReason } from '../policy/decision.js';
 import { accessLog, type Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { ListenerLabel, Metrics } from './metrics.js';
 
 export interface RequestRecord {
   readonly method: string;
@@ -22,6 +22,8 @@ export interface RequestRecord {
   /** Time to the upstream's response, when the request was forwarded. */
   readonly upstreamMs: number | undefined;
   readonly totalMs: number;
+  /** Which listener answered (default `proxy`): the metrics label and the access line's `listener` field. */
+  readonly listener?: ListenerLabel;
 }
 
 export type RecordRequest = (record: RequestRecord) => void;
@@ -32,7 +34,8 @@ const REQUEST_ID_PREFIX = `${Date.now().toString(36)}-`;
 
 export function createRequestRecorder(metrics: Metrics, logger: Logger): RecordRequest {
   return function recordRequest(r: RequestRecord): void {
-    metrics.request(r.method, r.route, r.status, r.totalMs / 1000);
+    const listener = r.listener ?? 'proxy';
+    metrics.request(r.method, r.route, r.status, r.totalMs / 1000, listener);
     if (r.upstreamMs !== undefined && r.route !== undefined) metrics.upstream(r.route, r.upstreamMs / 1000);
     accessLog(logger, {
       id: REQUEST_ID_PREFIX + (++requestCounter).toString(36),
@@ -44,6 +47,7 @@ export function createRequestRecorder(metrics: Metrics, logger: Logger): RecordR
       decision_us: Math.round(r.decisionSeconds * 1e6),
       upstream_ms: r.upstreamMs,
       total_ms: r.totalMs,
+      listener,
     });
   };
 }

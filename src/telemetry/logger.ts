@@ -178,6 +178,8 @@ export interface AccessFields {
   readonly decision_us: number;
   readonly upstream_ms: number | undefined;
   readonly total_ms: number;
+  /** `proxy` (inline, the default) or `authz` (the decision-only listener). */
+  readonly listener?: 'proxy' | 'authz';
 }
 
 /** Milliseconds to 3 decimals (µs resolution) keeps lines short. */
@@ -232,8 +234,8 @@ export function accessLog(logger: Logger, f: AccessFields): void {
   if (destination === null || !logger.isLevelEnabled('info')) return;
   if (destination === undefined) {
     // A logger built elsewhere (embedding): its own serializers and redaction apply.
-    const { id, method, route, status, reason, code, decision_us, upstream_ms, total_ms } = f;
-    logger.info({ id, method, route: route ?? 'unmatched', status, reason, code, decision_us, upstream_ms, total_ms }, 'request');
+    const { id, method, route, status, reason, code, decision_us, upstream_ms, total_ms, listener } = f;
+    logger.info({ id, method, route: route ?? 'unmatched', status, reason, code, decision_us, upstream_ms, total_ms, listener: listener ?? 'proxy' }, 'request');
     return;
   }
   const line =
@@ -242,7 +244,7 @@ export function accessLog(logger: Logger, f: AccessFields): void {
     (f.code === undefined ? '' : `,"code":${q(f.code)}`) +
     `,"decision_us":${f.decision_us}` +
     (f.upstream_ms === undefined ? '' : `,"upstream_ms":${ms(f.upstream_ms)}`) +
-    `,"total_ms":${ms(f.total_ms)},"msg":"request"}\n`;
+    `,"total_ms":${ms(f.total_ms)},"listener":"${f.listener ?? 'proxy'}","msg":"request"}\n`;
   pendingLines.set(destination, (pendingLines.get(destination) ?? '') + line);
   if (!flushScheduled) {
     flushScheduled = true;

@@ -58,9 +58,14 @@ export interface TokenCacheStats {
   readonly size: number;
 }
 
+/** The `listener` label: the inline proxy, or the decision-only authz listener. */
+export type ListenerLabel = 'proxy' | 'authz';
+
 export interface MetricsOptions {
   /** Register Node process metrics (default true). Off in tests that build many instances. */
   readonly defaultMetrics?: boolean;
+  /** Listeners whose decision series exist at 0 from the first scrape (default: the proxy's). */
+  readonly listeners?: readonly ListenerLabel[];
 }
 
 export interface Metrics {
@@ -71,12 +76,12 @@ export interface Metrics {
   text(): Promise<string>;
 
   /** One finished request: route template or undefined (→ `unmatched`). */
-  request(method: string, route: string | undefined, status: number, seconds: number): void;
+  request(method: string, route: string | undefined, status: number, seconds: number, listener?: ListenerLabel): void;
   /**
    * One decide() call: its duration and its reason. `shadow_deny` is a deny that
    * shadow mode forwarded anyway; its duration is recorded under outcome="deny".
    */
-  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number): void;
+  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number, listener?: ListenerLabel): void;
   /** A request accepted with a deprecated scope in place of its replacement. */
   deprecatedScopeUse(scope: string): void;
   /** A config reload attempt (SIGHUP or file change) and how it ended. */
@@ -107,7 +112,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const requestDuration = new FastHistogram({
     name: 'scopegate_request_duration_seconds',
     help: 'Time from request received to response finished, by method, route template and status.',
-    labelNames: ['method', 'route', 'status'],
+    labelNames: ['method', 'route', 'status', 'listener'],
     buckets: REQUEST_BUCKETS,
     registers,
   });
@@ -128,7 +133,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const decisionsTotal = new Counter({
     name: 'scopegate_decisions_total',
     help: 'Authorization decisions by outcome and reason.',
-    labelNames: ['outcome', 'reason'] as const,
+    labelNames: ['outcome', 'reason', 'listener'] as const,
     registers,
   });
   const jwksRefreshTotal = new Counter({
@@ -275,14 +280,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     allow: decisionDuration.series('allow'),
     deny: decisionDuration.series('deny'),
   };
-  const reasonChildren = new Map<DecisionReason, Counter.Internal>();
-  reasonChildren.set('allowed', decisionsTotal.labels('allow', 'allowed'));
-  for (const r of DENY_REASONS) reasonChildren.set(r, decisionsTotal.labels('deny', r));
-  // labels() alone does not create a series; inc(0) / zero() do.
-  decisionsTotal.inc({ outcome: 'allow', reason: 'allowed' }, 0);
-  for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r }, 0);
+  // Keyed `${listener} ${reason}`.
+  const reasonChildren = new Map<string, Counter.Internal>();
+  for (const listener of options.listeners ?? ['proxy']) {
+    reasonChildren.set(`${listener} allowed`, decisionsTotal.labels('allow', 'allowed', listener));
+    for (const r of DENY_REASONS) reasonChildren.set(`${listener} ${r}`, decisionsTotal.labels('deny', r, listener));
+    // labels() alone does not create a series; inc(0) / zero() do.
+    decisionsTotal.inc({ outcome: 'allow', reason: 'allowed', listener }, 0);
+    for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r, listener }, 0);
+  }
 
-  const shadowChildren = new Map<DecisionReason, Counter.Internal>();
+  const shadowChildren = new Map<string, Counter.Internal>();
   const requestChildren = new Map<string, HistogramSeries>();
   const upstreamChildren = new Map<string, HistogramSeries>();
 
@@ -291,33 +299,39 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     contentType: registry.contentType,
     text: () => registry.metrics(),
 
-    request(method, route, status, seconds) {
+    request(method, route, status, seconds, listener = 'proxy') {
       const m = methodLabel(method);
       const r = route ?? UNMATCHED_ROUTE;
-      const key = `${m} ${status} ${r}`;
+      const key = `${listener} ${m} ${status} ${r}`;
       let child = requestChildren.get(key);
       if (child === undefined) {
-        child = requestDuration.series(m, r, String(status));
+        child = requestDuration.series(m, r, String(status), listener);
         requestChildren.set(key, child);
       }
       child.observe(seconds);
     },
 
-    decision(outcome, reason, seconds) {
+    decision(outcome, reason, seconds, listener = 'proxy') {
       if (outcome === 'shadow_deny') {
         decisionChildren.deny.observe(seconds);
         // Lazily created: enforce-mode deployments never show shadow series.
-        let counter = shadowChildren.get(reason);
+        let counter = shadowChildren.get(`${listener} ${reason}`);
         if (counter === undefined) {
-          counter = decisionsTotal.labels('shadow_deny', reason);
-          shadowChildren.set(reason, counter);
+          counter = decisionsTotal.labels('shadow_deny', reason, listener);
+          shadowChildren.set(`${listener} ${reason}`, counter);
         }
         counter.inc();
         return;
       }
       decisionChildren[outcome].observe(seconds);
-      const counter = reasonChildren.get(reason);
-      if (counter !== undefined) counter.inc();
+      const key = `${listener} ${reason}`;
+      let counter = reasonChildren.get(key);
+      if (counter === undefined) {
+        // A listener not named in options.listeners: its series appear with their first decision.
+        counter = decisionsTotal.labels(outcome, reason, listener);
+        reasonChildren.set(key, counter);
+      }
+      counter.inc();
     },
 
     deprecatedScopeUse(scope) {

@@ -57,7 +57,7 @@ t.test('every curl command the demo prints does what it says', { skip: hasCurl ?
   }
   const metrics = /^Metrics: (curl .+)$/m.exec(banner)![1]!;
   const m = spawnSync('bash', ['-c', metrics], { env, encoding: 'utf8', timeout: 10_000 });
-  t.match(m.stdout, /scopegate_decisions_total\{outcome="allow",reason="allowed"\} 2/);
+  t.match(m.stdout, /scopegate_decisions_total\{outcome="allow",reason="allowed",listener="proxy"\} 2/);
 
   demo.proc.kill('SIGINT');
   t.equal(await demo.exited, 0, 'Ctrl-C stops the demo cleanly');

@@ -66,7 +66,7 @@ t.test('shadow mode end to end', async (t) => {
     );
     const metrics = (await send(sidecar.adminUrl, '/metrics')).body;
     for (const reason of ['missing_token', 'invalid_token', 'insufficient_scope', 'no_route']) {
-      t.match(metrics, new RegExp(`scopegate_decisions_total\\{outcome="shadow_deny",reason="${reason}"\\} 1`), reason);
+      t.match(metrics, new RegExp(`scopegate_decisions_total\\{outcome="shadow_deny",reason="${reason}",listener="proxy"\\} 1`), reason);
     }
     const access = (await sidecar.waitForLogs('request', 6)).filter((l) => l['status'] === 200);
     t.ok(access.some((l) => l['reason'] === 'missing_token'), 'the access line carries the would-be reason');

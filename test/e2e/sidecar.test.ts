@@ -207,10 +207,10 @@ t.test('scopegate serve, end to end', async (t) => {
     ]) {
       t.match(res.body, new RegExp(`^${name}\\{?`, 'm'), name);
     }
-    t.match(res.body, /scopegate_request_duration_seconds_count\{method="GET",route="\/api\/oauth-client\/organizations\/:orgId\/projects",status="200"\}/);
+    t.match(res.body, /scopegate_request_duration_seconds_count\{method="GET",route="\/api\/oauth-client\/organizations\/:orgId\/projects",status="200",listener="proxy"\}/);
     t.match(res.body, /route="unmatched"/);
-    t.match(res.body, /scopegate_decisions_total\{outcome="deny",reason="insufficient_scope"\} 1/);
-    t.match(res.body, /scopegate_decisions_total\{outcome="deny",reason="missing_token"\} 1/);
+    t.match(res.body, /scopegate_decisions_total\{outcome="deny",reason="insufficient_scope",listener="proxy"\} 1/);
+    t.match(res.body, /scopegate_decisions_total\{outcome="deny",reason="missing_token",listener="proxy"\} 1/);
     t.match(res.body, /scopegate_jwks_refresh_total\{issuer="https:\/\/idp\.e2e\.test\/",result="success"\} 1/);
     t.notMatch(res.body, /route="\/api\/oauth-client\/organizations\/acme/, 'never a raw path as a label');
     t.notMatch(res.body, /passwd/, 'never a raw path as a label');

@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 export interface Sidecar {
+  /** The proxy listener; '' for an authz-only config. */
   readonly url: string;
+  /** The authz listener, when the config has `authz_listen`. */
+  readonly authzUrl: string | undefined;
   readonly adminUrl: string;
   readonly host: string;
   readonly port: number;
@@ -109,11 +112,13 @@ export async function startSidecar(configYaml: string, opts: SidecarOptions = {}
   };
 
   const started = await waitForLog('scopegate started');
-  const url = String(started['listen']);
+  const url = started['listen'] === undefined ? '' : String(started['listen']);
+  const authzUrl = started['authz_listen'] === undefined ? undefined : String(started['authz_listen']);
   const adminUrl = String(started['admin']);
-  const u = new URL(url);
+  const u = new URL(url === '' ? (authzUrl ?? adminUrl) : url);
   return {
     url,
+    authzUrl,
     adminUrl,
     host: u.hostname,
     port: Number(u.port),

@@ -32,7 +32,7 @@ t.test('admin endpoints', async (t) => {
   const m = await fetch(`${url}/metrics`);
   t.equal(m.status, 200);
   t.equal(m.headers.get('content-type'), metrics.contentType);
-  t.match(await m.text(), /scopegate_decisions_total\{outcome="allow",reason="allowed"\} 1/);
+  t.match(await m.text(), /scopegate_decisions_total\{outcome="allow",reason="allowed",listener="proxy"\} 1/);
 
   const head = await fetch(`${url}/healthz`, { method: 'HEAD' });
   t.equal(head.status, 200);

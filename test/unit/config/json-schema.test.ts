@@ -25,6 +25,17 @@ t.test('the top level lists every row of TOP, and requires the required ones', a
   const schema = configJsonSchema() as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
   const rows = Object.values(TOP);
   t.same(Object.keys(schema.properties), rows.map((row) => row.key));
-  t.same(schema.required, rows.filter((row) => row.required === true).map((row) => row.key));
+  // `upstream` is required unless the config is authz-only (authz_listen, no listen): the anyOf below.
+  t.same(schema.required, rows.filter((row) => row.required === true && row.key !== 'upstream').map((row) => row.key));
   t.equal(schema.additionalProperties, false);
+});
+
+t.test('upstream may be left out only with authz_listen and without listen', async (t) => {
+  const validate = new Ajv2020({ allErrors: true, strict: true }).compile(configJsonSchema());
+  const base = { auth: { issuers: [{ issuer: 'https://idp.example/', jwks_uri: 'https://idp.example/jwks', audiences: ['api'] }] }, routes: { 'GET /a': 'a:read' } };
+  t.ok(validate({ ...base, upstream: { url: 'http://127.0.0.1:3000' } }), 'with upstream');
+  t.ok(validate({ ...base, authz_listen: '127.0.0.1:8181' }), 'authz only');
+  t.ok(validate({ ...base, authz_listen: '127.0.0.1:8181', upstream: { url: 'http://127.0.0.1:3000' } }), 'both listeners');
+  t.notOk(validate(base), 'neither upstream nor authz_listen');
+  t.notOk(validate({ ...base, authz_listen: '127.0.0.1:8181', listen: '127.0.0.1:8080' }), 'listen without upstream');
 });

@@ -45,7 +45,7 @@ t.test('the bundled config/scopegate.yaml loads with zero issues', async (t) => 
   if (config === undefined) return t.fail('no config');
   t.same(config.listen, { host: '127.0.0.1', port: 8080 });
   t.same(config.adminListen, { host: '127.0.0.1', port: 9090 });
-  t.equal(config.upstream.url, 'http://127.0.0.1:3000');
+  t.equal(config.upstream?.url, 'http://127.0.0.1:3000');
   t.same(config.auth.issuers, [
     {
       issuer: 'http://127.0.0.1:8788/',
@@ -154,7 +154,7 @@ t.test('listen addresses', async (t) => {
 });
 
 t.test('upstream url must be an http(s) origin', async (t) => {
-  t.equal(load(yaml('').replace('http://127.0.0.1:3000', 'https://Example.COM:443/')).upstream.url, 'https://example.com');
+  t.equal(load(yaml('').replace('http://127.0.0.1:3000', 'https://Example.COM:443/')).upstream?.url, 'https://example.com');
   const cases: Array<[string, RegExp]> = [
     ['http://a/b', /must be an origin without a path/],
     ['http://a/?x=1', /must not contain a query/],

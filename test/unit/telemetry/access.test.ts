@@ -24,9 +24,9 @@ t.test('a forwarded request: request and upstream histograms, and its access lin
   record({ method: 'PROPFIND', route: undefined, status: 404, reason: 'no_route', code: 'ERR_ROUTE_NOT_FOUND', decisionSeconds: 0.000002, upstreamMs: undefined, totalMs: 0.1 });
   await new Promise((r) => setImmediate(r));
   const text = await metrics.text();
-  t.match(text, /scopegate_request_duration_seconds_count\{method="GET",route="\/orgs\/:id",status="200"\} 1/);
+  t.match(text, /scopegate_request_duration_seconds_count\{method="GET",route="\/orgs\/:id",status="200",listener="proxy"\} 1/);
   t.match(text, /scopegate_upstream_duration_seconds_count\{route="\/orgs\/:id"\} 1/);
-  t.match(text, /scopegate_request_duration_seconds_count\{method="OTHER",route="unmatched",status="404"\} 1/);
+  t.match(text, /scopegate_request_duration_seconds_count\{method="OTHER",route="unmatched",status="404",listener="proxy"\} 1/);
   t.notMatch(text, /scopegate_upstream_duration_seconds_count\{route="unmatched"\}/, 'no upstream time when nothing was forwarded');
   const [forwarded, denied] = out.lines();
   t.match(forwarded, { msg: 'request', method: 'GET', route: '/orgs/:id', status: 200, reason: 'allowed', decision_us: 12, upstream_ms: 3.25, total_ms: 4.5 });

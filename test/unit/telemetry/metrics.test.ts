@@ -17,15 +17,15 @@ t.test('every metric of the README metrics table is exported with its labels', a
   m.setTokenCacheSource(() => ({ hits: 41, misses: 3, size: 3 }));
   const text = await m.text();
 
-  t.match(text, /scopegate_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/reports\/:id",status="200"\} 1/);
-  t.match(text, /scopegate_request_duration_seconds_count\{method="OTHER",route="unmatched",status="404"\} 1/, 'unknown method → OTHER, no route → unmatched');
+  t.match(text, /scopegate_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/reports\/:id",status="200",listener="proxy"\} 1/);
+  t.match(text, /scopegate_request_duration_seconds_count\{method="OTHER",route="unmatched",status="404",listener="proxy"\} 1/, 'unknown method → OTHER, no route → unmatched');
   t.match(text, /scopegate_decision_duration_seconds_bucket\{le="0\.000005",outcome="allow"\} 0/, 'µs-scale buckets from 5 µs');
   t.match(text, /scopegate_decision_duration_seconds_bucket\{le="0\.00001",outcome="allow"\} 1/);
   t.match(text, /scopegate_decision_duration_seconds_count\{outcome="deny"\} 1/);
   t.match(text, /scopegate_upstream_duration_seconds_count\{route="\/reports\/:id"\} 1/);
-  t.match(text, /scopegate_decisions_total\{outcome="allow",reason="allowed"\} 1/);
-  t.match(text, /scopegate_decisions_total\{outcome="deny",reason="insufficient_scope"\} 1/);
-  t.match(text, /scopegate_decisions_total\{outcome="deny",reason="keys_unavailable"\} 0/, 'every reason pre-created at 0');
+  t.match(text, /scopegate_decisions_total\{outcome="allow",reason="allowed",listener="proxy"\} 1/);
+  t.match(text, /scopegate_decisions_total\{outcome="deny",reason="insufficient_scope",listener="proxy"\} 1/);
+  t.match(text, /scopegate_decisions_total\{outcome="deny",reason="keys_unavailable",listener="proxy"\} 0/, 'every reason pre-created at 0');
   t.match(text, /scopegate_jwks_refresh_total\{issuer="https:\/\/idp\.example\.com\/",result="success"\} 1/);
   t.match(text, /scopegate_jwks_keys\{issuer="https:\/\/idp\.example\.com\/"\} 2/);
   t.match(text, /scopegate_jwks_keys\{issuer="https:\/\/other\.example\.com\/"\} 0/);
@@ -48,8 +48,8 @@ t.test('pre-bound children accumulate into the same series', async (t) => {
   for (let i = 0; i < 5; i++) m.request('POST', '/a', 201, 0.001);
   m.request('POST', '/a', 500, 0.001);
   const text = await m.text();
-  t.match(text, /scopegate_request_duration_seconds_count\{method="POST",route="\/a",status="201"\} 5/);
-  t.match(text, /scopegate_request_duration_seconds_count\{method="POST",route="\/a",status="500"\} 1/);
+  t.match(text, /scopegate_request_duration_seconds_count\{method="POST",route="\/a",status="201",listener="proxy"\} 5/);
+  t.match(text, /scopegate_request_duration_seconds_count\{method="POST",route="\/a",status="500",listener="proxy"\} 1/);
 });
 
 t.test('default Node metrics keep their standard names; instances do not clash', async (t) => {
