@@ -136,8 +136,11 @@ export type RequestDenyCode =
   | 'ERR_REQUEST_TOO_MANY_HEADERS' // 431: more than limits.max_header_count (RFC 6585 §5)
   | 'ERR_REQUEST_METHOD_OVERRIDE'; // 400: a `_method` query parameter
 
+/** 403: a CORS preflight from an Origin not in cors.allowed_origins. */
+export type CorsDenyCode = 'ERR_CORS_ORIGIN_NOT_ALLOWED';
+
 /** Every code a deny can carry: the keys of the denial table. */
-export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode;
+export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | CorsDenyCode;
 
 /**
  * Requests answered on the raw socket, before Node could hand over a request: the

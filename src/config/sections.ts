@@ -6,6 +6,7 @@
  * (json-schema.ts). To add an option, add one row here and its field to schema.ts.
  */
 import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
+import { readCors } from './cors.js';
 import { defaultsOf, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
@@ -181,6 +182,8 @@ export const TOP: Rows<TopLevel> = {
     doc: 'The protected resource (RFC 9728). When set, scopegate serves /.well-known/oauth-protected-resource (path-inserted when the identifier has a path) and adds resource_metadata to its challenges.',
   },
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
+  // None by default: without the section scopegate adds and answers no CORS at all.
+  cors: { key: 'cors', read: readCors, doc: 'Browser apps on other origins: preflights answered and CORS headers on every response (allowed_origins), or preflights forwarded to an upstream that does its own CORS (forward_preflight).' },
 };
 
 /** What an empty file would get: the top-level defaults (required sections are left undefined). */

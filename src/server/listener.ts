@@ -9,8 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
-import type { Allow } from '../policy/decision.js';
+import type { Allow, DecisionReason } from '../policy/decision.js';
 import type { Action } from '../policy/plan.js';
+import { setCorsHeaders, type PreflightAction } from '../respond/cors.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
 import type { RecordRequest } from '../telemetry/access.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -48,12 +49,12 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   const { metrics, logger, recordRequest } = deps;
 
   /** Forward an allowed request; records it when the upstream exchange settles. */
-  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation): void {
+  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, as?: DecisionReason): void {
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
     if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
-    const reason = allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason;
-    gen.forwarder.forward(req, res, allow, headers).then(
+    const reason = as ?? (allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason);
+    gen.forwarder.forward(req, res, allow, headers, gen.planner.cors?.owns === true).then(
       (outcome) => {
         const totalMs = performance.now() - started;
         recordRequest({ method: req.method ?? '', route: allow.route, status: outcome.status, reason, code: outcome.error, decisionSeconds, upstreamMs: outcome.upstreamMs, totalMs });
@@ -87,10 +88,25 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
   }
 
+  /** A CORS preflight: answered 204 by scopegate, or forwarded without a token (forward_preflight). */
+  function preflight(req: IncomingMessage, res: ServerResponse, action: PreflightAction, started: number, decisionSeconds: number, gen: Generation): void {
+    metrics.decision('allow', 'cors_preflight', decisionSeconds);
+    if (action.forward !== undefined) {
+      forward(req, res, action.forward, started, decisionSeconds, gen, 'cors_preflight');
+      return;
+    }
+    res.writeHead(204, action.headers as string[]);
+    res.end();
+    recordRequest({ method: 'OPTIONS', route: action.route, status: 204, reason: 'cors_preflight', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
+  }
+
   /** Do what plan() decided. */
   function act(req: IncomingMessage, res: ServerResponse, action: Action, started: number, gen: Generation): void {
     const decisionSeconds = (performance.now() - started) / 1000;
     const method = req.method ?? '';
+    // With cors.allowed_origins, every response to an allowed Origin carries its CORS headers, denials included.
+    const cors = gen.planner.cors?.responseHeaders(req.headers.origin);
+    if (cors !== undefined) setCorsHeaders(res, cors);
     switch (action.kind) {
       case 'discovery': {
         const status = gen.answers.answer(res, action, method === 'HEAD');
@@ -104,6 +120,9 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
         recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs });
         return;
       }
+      case 'preflight':
+        preflight(req, res, action, started, decisionSeconds, gen);
+        return;
       default:
         allowed(req, res, action, started, decisionSeconds, gen);
     }

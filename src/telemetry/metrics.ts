@@ -288,8 +288,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         return;
       }
       decisionChildren[outcome].observe(seconds);
-      const counter = reasonChildren.get(reason);
-      if (counter !== undefined) counter.inc();
+      let counter = reasonChildren.get(reason);
+      // CORS reasons (cors_preflight, cors_origin_not_allowed) appear once they happen: a config without cors never shows them.
+      if (counter === undefined) reasonChildren.set(reason, (counter = decisionsTotal.labels(outcome, reason)));
+      counter.inc();
     },
 
     deprecatedScopeUse(scope) {
