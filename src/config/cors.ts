@@ -8,6 +8,7 @@ import { objectSchema, readFields, withDefaults, type Rows, type SectionReader }
 import { bool, int, listOf, mapped, reader, str } from './readers.js';
 import type { CorsConfig } from './schema.js';
 import { headerNameString } from './values.js';
+import { findKeyNode } from './yaml-reader.js';
 
 const readHeaderName = mapped(headerNameString, (name) => name.toLowerCase());
 
@@ -53,7 +54,8 @@ export const readCors: SectionReader<CorsConfig> = Object.assign(
     if (values === undefined) return undefined;
     const cors = withDefaults(rows, values);
     const origins = cors.allowedOrigins;
-    if (origins === undefined && !cors.forwardPreflight) r.error(node, path, 'needs allowed_origins (or forward_preflight: true when the upstream does its own CORS)');
+    // An invalid allowed_origins is reported where it is; "needs" would only repeat it.
+    if (origins === undefined && !cors.forwardPreflight && findKeyNode(node, 'allowed_origins') === undefined) r.error(node, path, 'needs allowed_origins (or forward_preflight: true when the upstream does its own CORS)');
     if (origins !== undefined && cors.forwardPreflight) r.error(node, path, 'allowed_origins and forward_preflight: true exclude each other: either scopegate or the upstream answers CORS');
     if (origins?.includes('*') === true) {
       if (origins.length > 1) r.error(node, `${path}.allowed_origins`, "'*' must be the only origin");

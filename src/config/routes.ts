@@ -209,7 +209,7 @@ export function readRoutes(node: YNode, path: string, r: Reporter, file: string)
     if (websocket && (draft.respond !== undefined || parsed.methods.some((m) => m !== 'GET' && m !== 'HEAD'))) {
       r.error(keyNode, keyPath, 'websocket: true needs a GET route that scopegate forwards (the handshake is a GET, RFC 6455 §4.1)');
     }
-    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, websocket, position: { file, ...r.position(keyNode) } });
+    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, ...(websocket ? { websocket } : {}), position: { file, ...r.position(keyNode) } });
     keyNodes.push(keyNode);
   }
   return reportConflicts(routes, keyNodes, path, r) && ok ? routes : undefined;

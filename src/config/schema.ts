@@ -186,8 +186,8 @@ export interface RouteConfig {
   readonly mode: EnforcementMode | undefined;
   /** Answered by scopegate (e.g. token info), never forwarded. */
   readonly respond: RouteResponder | undefined;
-  /** `websocket: true`: a GET route that accepts `Upgrade: websocket` handshakes. Default false. */
-  readonly websocket: boolean;
+  /** `websocket: true`: a GET route that accepts `Upgrade: websocket` handshakes. Absent otherwise. */
+  readonly websocket?: true;
   readonly position: SourcePosition;
 }
 

@@ -6,11 +6,11 @@
  * (json-schema.ts). To add an option, add one row here and its field to schema.ts.
  */
 import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
-import { readCors } from './cors.js';
+import { CORS, readCors } from './cors.js';
 import { defaultsOf, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import type { AuthConfig, Config, CorsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -199,11 +199,13 @@ export const DEFAULTS = {
   unmatched: TOP_DEFAULTS.unmatched,
   mode: TOP_DEFAULTS.mode,
   limits: TOP_DEFAULTS.limits,
+  cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */
-export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges } = {
+export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges } = {
   upstream: rangesOf(UPSTREAM),
   auth: rangesOf(AUTH),
   limits: rangesOf(LIMITS),
+  cors: rangesOf(CORS),
 };
