@@ -217,7 +217,8 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     if (planner.cors !== undefined && method === 'OPTIONS' && origin !== undefined && requestMethod !== undefined) {
       if (action.kind === 'preflight' || action.kind === 'deny') return explainPreflight({ ...input, origin, requestMethod }, summary, canonical, action, planner.cors, respond);
     }
-    if (action.kind === 'preflight') throw new Error('explain: a preflight without Origin and Access-Control-Request-Method');
+    // Neither can happen here: a preflight needs Origin and Access-Control-Request-Method, an upgrade an Upgrade header explain never sends.
+    if (action.kind === 'preflight' || action.kind === 'upgrade') throw new Error(`explain: unexpected ${action.kind} action`);
     const decidedWith = record.seen();
 
     // Step 2: the independent trace, checked against the compiled matcher.

@@ -11,7 +11,9 @@
  *   4. with `cors:`, a CORS preflight (OPTIONS with Origin and
  *      Access-Control-Request-Method) → preflight (answered or forwarded, no
  *      token) or its deny (respond/cors.ts);
- *   5. decide(): path, route, query, token, scopes → deny | forward | token_info.
+ *   5. decide(): path, route, query, token, scopes → deny | forward | token_info;
+ *      a forward of an `Upgrade: websocket` GET to a `websocket: true` route
+ *      becomes an upgrade (proxy/upgrade.ts).
  *
  * The Action is the decision itself (Deny and Allow carry their `kind`) or a
  * discovery object built once per config: planning allocates nothing beyond
@@ -20,6 +22,7 @@
  */
 import type { TokenVerifier } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
+import type { UpgradeAction } from '../proxy/upgrade.js';
 import { createCors, type Cors, type PreflightAction } from '../respond/cors.js';
 import { createDiscovery, type Discovery } from '../respond/discovery.js';
 import { compilePolicies, createDecider, type CompiledPolicies, type RoutePolicy } from './decide.js';
@@ -35,7 +38,7 @@ export interface DiscoveryAction {
 }
 
 /** What happens to one request: answered by scopegate (discovery, deny, token_info) or forwarded. */
-export type Action = DiscoveryAction | Deny | Allow | PreflightAction;
+export type Action = DiscoveryAction | Deny | Allow | PreflightAction | UpgradeAction;
 export type ActionKind = Action['kind'];
 
 /**
@@ -53,6 +56,8 @@ export interface RequestHead {
     /** CORS (respond/cors.ts): a preflight carries both. */
     readonly origin?: string | undefined;
     readonly 'access-control-request-method'?: string | undefined;
+    /** `websocket` on a WebSocket handshake (RFC 6455 §4.1). */
+    readonly upgrade?: string | undefined;
   };
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
@@ -88,6 +93,10 @@ export function createPlanner(config: Config, verifier: TokenVerifier, options: 
   const compiled = options.compiled ?? compilePolicies(config);
   const decider = createDecider(config, verifier, compiled);
   const cors = createCors(config, compiled);
+  // Templates of `websocket: true` routes (GET only, so the template names the route).
+  const websocketRoutes = new Set(config.routes.filter((r) => r.websocket === true).map((r) => r.path));
+  const asUpgrade = (decided: Action): Action =>
+    decided.kind === 'forward' && websocketRoutes.has(decided.route) ? { kind: 'upgrade', route: decided.route, allow: decided } : decided;
   const discovery = createDiscovery(config);
   const discoveryAction: DiscoveryAction | undefined = discovery === undefined ? undefined : Object.freeze({ kind: 'discovery', route: discovery.path, discovery });
   // Node's maxHeadersCount only truncates req.headers; header lines past it would still reach
@@ -107,7 +116,9 @@ export function createPlanner(config: Config, verifier: TokenVerifier, options: 
       const requestMethod = request.headers['access-control-request-method'];
       if (origin !== undefined && requestMethod !== undefined) return cors.preflight({ origin, requestMethod, target });
     }
-    return decider.decide(method, target, request.rawHeaders);
+    const decided = decider.decide(method, target, request.rawHeaders);
+    if (websocketRoutes.size === 0 || method !== 'GET' || request.headers.upgrade?.toLowerCase() !== 'websocket') return decided;
+    return decided instanceof Promise ? decided.then(asUpgrade) : asUpgrade(decided);
   }
 
   return { plan, routes: decider.routes, discovery, cors };

@@ -5,12 +5,14 @@
  * Requests Node cannot hand over (malformed, header overflow, timeout, CONNECT)
  * are answered on the raw socket. Every path ends in one recordRequest().
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
 import type { Allow, DecisionReason } from '../policy/decision.js';
 import type { Action } from '../policy/plan.js';
+import { requestHasBody } from '../proxy/headers.js';
+import { createTunnels, type UpgradeAction } from '../proxy/upgrade.js';
 import { setCorsHeaders, type PreflightAction } from '../respond/cors.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
 import type { RecordRequest } from '../telemetry/access.js';
@@ -47,6 +49,9 @@ export function applyListenerLimits(server: Server, limits: Config['limits']): v
 /** Returns the http.Server, not yet listening. */
 export function createProxyListener(limits: Config['limits'], deps: ListenerDeps): Server {
   const { metrics, logger, recordRequest } = deps;
+  const tunnels = createTunnels((delta) => metrics.upgradedConnections(delta));
+  /** The client's bytes after a handshake's headers, by request (the 'upgrade' event hands them over). */
+  const upgradeHeads = new WeakMap<IncomingMessage, Buffer>();
 
   /** Forward an allowed request; records it when the upstream exchange settles. */
   function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, as?: DecisionReason): void {
@@ -100,6 +105,19 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     recordRequest({ method: 'OPTIONS', route: action.route, status: 204, reason: 'cors_preflight', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
   }
 
+  /** A WebSocket handshake plan() allowed: to the upstream, then piped (proxy/upgrade.ts). */
+  function upgrade(req: IncomingMessage, res: ServerResponse, action: UpgradeAction, started: number, decisionSeconds: number, gen: Generation): void {
+    const head = upgradeHeads.get(req);
+    // Arrived as an ordinary request (the 'upgrade' listener was not yet attached after a reload): an ordinary GET.
+    if (head === undefined) return allowed(req, res, action.allow, started, decisionSeconds, gen);
+    metrics.decision('allow', 'allowed', decisionSeconds);
+    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: action.allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
+    void tunnels.open(req, res, head, action.allow, headers, gen.config.upstream).then((o) => {
+      recordRequest({ method: 'GET', route: action.route, status: o.status, reason: 'allowed', code: o.error, decisionSeconds, upstreamMs: o.upstreamMs, totalMs: performance.now() - started });
+      if (o.error !== undefined) metrics.upstreamError(o.error);
+    });
+  }
+
   /** Do what plan() decided. */
   function act(req: IncomingMessage, res: ServerResponse, action: Action, started: number, gen: Generation): void {
     const decisionSeconds = (performance.now() - started) / 1000;
@@ -123,6 +141,9 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
       case 'preflight':
         preflight(req, res, action, started, decisionSeconds, gen);
         return;
+      case 'upgrade':
+        upgrade(req, res, action, started, decisionSeconds, gen);
+        return;
       default:
         allowed(req, res, action, started, decisionSeconds, gen);
     }
@@ -143,9 +164,42 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     }
   }
 
+  /**
+   * Node hands a request with `Upgrade` to the 'upgrade' event, detached from the
+   * HTTP parser, whenever the event has a listener: so it has one only while the
+   * config has a `websocket: true` route, and elsewhere `Upgrade` stays an
+   * ordinary hop-by-hop header. Checked when a request sees a new generation.
+   */
+  let upgradesFor: Generation | undefined;
+  function syncUpgradeListener(gen: Generation): void {
+    upgradesFor = gen;
+    const wanted = gen.config.routes.some((r) => r.websocket === true);
+    const attached = server.listenerCount('upgrade') > 0;
+    if (wanted && !attached) server.on('upgrade', onUpgrade);
+    else if (!wanted && attached) server.removeListener('upgrade', onUpgrade);
+  }
+
+  /** A request with `Upgrade`: answered on a response of our own over its socket, closed after unless it becomes a tunnel. */
+  function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    res.shouldKeepAlive = false;
+    res.on('finish', () => socket.destroySoon());
+    // Its body, if any, arrived in `head` and is no longer readable from req: such a request cannot be forwarded.
+    if (requestHasBody(req.headers)) {
+      sendError(res, 400, 'invalid_request', 'a request with both Upgrade and a body is not accepted');
+      metrics.decision('deny', 'bad_request', 0);
+      recordRequest({ method: req.method ?? '', route: undefined, status: 400, reason: 'bad_request', code: 'ERR_REQUEST_UPGRADE', decisionSeconds: 0, upstreamMs: undefined, totalMs: 0 });
+      return;
+    }
+    upgradeHeads.set(req, head);
+    onRequest(req, res);
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const gen = deps.current();
+    if (gen !== upgradesFor) syncUpgradeListener(gen);
     let action: Action | Promise<Action>;
     try {
       action = gen.planner.plan(req);
@@ -201,6 +255,13 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   // is handled: the client would then upload a body that a deny throws away.
   // Here the decision comes first; forward() sends 100 Continue only on an allow.
   server.on('checkContinue', onRequest);
+  // Open tunnels are not HTTP connections Node tracks: a drain that times out (or a shutdown) ends them too.
+  const closeAllConnections = server.closeAllConnections.bind(server);
+  server.closeAllConnections = () => {
+    closeAllConnections();
+    tunnels.closeAll();
+  };
+  syncUpgradeListener(deps.current());
   server.on('connect', (_req: IncomingMessage, socket: Socket) => answerOnSocket(socket, 'CONNECT', CONNECT_ANSWER));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) {

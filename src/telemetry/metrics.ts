@@ -88,6 +88,8 @@ export interface Metrics {
   upstream(route: string, seconds: number): void;
   upstreamError(code: string): void;
   jwksRefresh(issuer: string, result: string): void;
+  /** A WebSocket tunnel opened (+1) or closed (-1): scopegate_upgraded_connections. */
+  upgradedConnections(delta: 1 | -1): void;
 
   /** Read on each scrape for scopegate_jwks_keys / scopegate_jwks_age_seconds. */
   setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
@@ -254,6 +256,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   decisionsTotal.inc({ outcome: 'allow', reason: 'allowed' }, 0);
   for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r }, 0);
 
+  const upgraded = new Gauge({ name: 'scopegate_upgraded_connections', help: 'Open WebSocket connections piped to the upstream.', registers });
+
   const shadowChildren = new Map<DecisionReason, Counter.Internal>();
   const requestChildren = new Map<string, HistogramSeries>();
   const upstreamChildren = new Map<string, HistogramSeries>();
@@ -292,6 +296,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       // CORS reasons (cors_preflight, cors_origin_not_allowed) appear once they happen: a config without cors never shows them.
       if (counter === undefined) reasonChildren.set(reason, (counter = decisionsTotal.labels(outcome, reason)));
       counter.inc();
+    },
+
+    upgradedConnections(delta) {
+      upgraded.inc(delta);
     },
 
     deprecatedScopeUse(scope) {
