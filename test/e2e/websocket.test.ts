@@ -138,6 +138,28 @@ t.test('websocket: true routes', { timeout: 60_000 }, async (t) => {
   });
 });
 
+t.test('SIGTERM: an open tunnel gets the drain period, then is closed', async (t) => {
+  const echo = await startEchoServer();
+  t.teardown(() => echo.close());
+  const { sidecar, token } = await startStack(t, {
+    issuer: ISSUER,
+    routes: ['GET /ws/:room: { scope: chat:read, websocket: true }'],
+    extra: 'limits:\n  drain_timeout_ms: 500',
+    patchYaml: (yaml, upstreamUrl) => yaml.replace(`url: ${upstreamUrl}`, `url: ${echo.url}`),
+  });
+  const ws = new WebSocket(`${sidecar.url.replace('http:', 'ws:')}/ws/a`, { headers: { authorization: `Bearer ${token('chat:read')}` } });
+  await once(ws, 'open');
+  const signalled = Date.now();
+  sidecar.proc.kill('SIGTERM');
+  ws.send('still here');
+  const [echoed] = (await once(ws, 'message')) as [Buffer];
+  t.equal(echoed.toString(), 'still here', 'the tunnel works during the drain');
+  await once(ws, 'close');
+  const waited = Date.now() - signalled;
+  t.ok(waited >= 400, `closed after the drain period (${waited} ms)`);
+  t.equal(await sidecar.exited, 0, 'the process exits');
+});
+
 t.test('SSE: the first event reaches the client before the upstream writes the second', async (t) => {
   const { upstream, sidecar, token } = await startStack(t, { issuer: ISSUER, routes: ['GET /events: chat:read'] });
   let secondWrittenAt = 0;
