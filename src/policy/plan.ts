@@ -17,8 +17,9 @@
  *
  * The Action is the decision itself (Deny and Allow carry their `kind`) or a
  * discovery object built once per config: planning allocates nothing beyond
- * what decide() does. Later kinds (`preflight` for CORS, `upgrade` for
- * WebSocket) join the union here and nowhere else.
+ * what decide() does. `preflight` (CORS, respond/cors.ts) and `upgrade`
+ * (WebSocket, proxy/upgrade.ts) are built only here; a new kind joins the union
+ * here and nowhere else.
  */
 import type { TokenVerifier } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
