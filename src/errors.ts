@@ -137,7 +137,7 @@ export type RequestDenyCode =
   | 'ERR_REQUEST_METHOD_OVERRIDE'; // 400: a `_method` query parameter
 
 /** 403: a CORS preflight from an Origin not in cors.allowed_origins. */
-export type CorsDenyCode = 'ERR_CORS_ORIGIN_NOT_ALLOWED';
+export type CorsDenyCode = 'ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED';
 
 /** Every code a deny can carry: the keys of the denial table. */
 export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | CorsDenyCode;

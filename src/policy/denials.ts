@@ -95,7 +95,7 @@ export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
     description: 'method override parameters (_method) are not accepted: the method authorized is the method executed',
   },
   // A preflight from an origin cors.allowed_origins does not list: no token involved, so no Bearer challenge.
-  ERR_CORS_ORIGIN_NOT_ALLOWED: { status: 403, reason: 'cors_origin_not_allowed', error: 'cors_origin_not_allowed', description: 'this origin may not call the API from a browser' },
+  ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED: { status: 403, reason: 'cors_origin_not_allowed', error: 'cors_origin_not_allowed', description: 'this origin may not call the API from a browser' },
 };
 
 /** What a deny adds to its row: its own description, and the headers some statuses carry. */

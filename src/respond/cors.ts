@@ -82,7 +82,7 @@ export function createCors(config: Config, compiled: CompiledPolicies): Cors | u
   /** One frozen 403 per route template (and one for none). */
   function originNotAllowed(route: string): Deny {
     let d = denied.get(route);
-    if (d === undefined) denied.set(route, (d = frozenDeny('ERR_CORS_ORIGIN_NOT_ALLOWED', route)));
+    if (d === undefined) denied.set(route, (d = frozenDeny('ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED', route)));
     return d;
   }
 

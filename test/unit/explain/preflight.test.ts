@@ -33,7 +33,7 @@ t.test('another origin: the 403 deny, without CORS headers', async (t) => {
   t.equal(e.outcome.allow, false);
   if (e.outcome.allow) return;
   t.equal(e.outcome.response.status, 403);
-  t.equal(e.outcome.deny.code, 'ERR_CORS_ORIGIN_NOT_ALLOWED');
+  t.equal(e.outcome.deny.code, 'ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED');
   t.notOk(e.outcome.response.headers.some(([k]) => k.startsWith('access-control-')));
 });
 
