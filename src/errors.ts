@@ -142,8 +142,11 @@ export type AuthzDenyCode =
   | 'ERR_AUTHZ_ORIGINAL_REQUEST_MISSING' // 400: /authz/forward without the original method or URI header
   | 'ERR_AUTHZ_TARGET_NOT_CANONICAL'; // 400: the proxy would forward a path other than the one authorized
 
+/** 403: a CORS preflight from an Origin not in cors.allowed_origins. */
+export type CorsDenyCode = 'ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED';
+
 /** Every code a deny can carry: the keys of the denial table. */
-export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | AuthzDenyCode;
+export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | AuthzDenyCode | CorsDenyCode;
 
 /**
  * Requests answered on the raw socket, before Node could hand over a request: the

@@ -13,6 +13,7 @@ import { configPath, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo, type Outp
 
 export const EXPLAIN_USAGE = `Usage:
   scopegate explain [--config FILE] METHOD PATH [--token JWT | --scopes "a b"]
+  scopegate explain [--config FILE] OPTIONS PATH --origin ORIGIN --request-method M
 
 Explain how scopegate would decide one request, step by step: the canonical
 path, every route matching it and why the winner wins, the scope requirement,
@@ -30,6 +31,9 @@ forwarded). Nothing is sent to the upstream.
                    separated); its signature, issuer, audience and expiry are
                    NOT checked in this mode
   neither          the request carries no Authorization header
+  --origin O, --request-method M
+                   with OPTIONS: a CORS preflight from origin O asking to
+                   send M (see the config's cors: section)
   --config FILE    defaults to $SCOPEGATE_CONFIG, else config/scopegate.yaml
 
 Exit codes: 0 the request would be forwarded (allowed, or forwarded in shadow
@@ -43,6 +47,8 @@ export interface ExplainOptions extends CommandIo {
   readonly positionals: readonly string[];
   readonly token?: string | undefined;
   readonly scopes?: string | undefined;
+  readonly origin?: string | undefined;
+  readonly requestMethod?: string | undefined;
   readonly help?: boolean | undefined;
 }
 
@@ -84,7 +90,8 @@ export async function runExplain(options: ExplainOptions): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const explanation = await explainRequest(config, { method, target, ...(token !== undefined ? { token } : {}), ...(scopes !== undefined ? { scopes } : {}) });
+  const cors = { ...(options.origin !== undefined ? { origin: options.origin } : {}), ...(options.requestMethod !== undefined ? { requestMethod: options.requestMethod } : {}) };
+  const explanation = await explainRequest(config, { method, target, ...(token !== undefined ? { token } : {}), ...(scopes !== undefined ? { scopes } : {}), ...cors });
   out.write(formatExplanation(explanation, { color: 'isTTY' in out && out.isTTY === true }));
   for (const p of explanation.problems) err.write(`scopegate explain: BUG: ${p}\n`);
   return explanation.outcome.allow ? EXIT_OK : EXIT_FAILED;
@@ -101,6 +108,8 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
         config: { type: 'string', short: 'c' },
         token: { type: 'string' },
         scopes: { type: 'string' },
+        origin: { type: 'string' },
+        'request-method': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -108,5 +117,5 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
     return usageError(io.stderr ?? process.stderr, (error as Error).message);
   }
   const { values, positionals } = parsed;
-  return runExplain({ ...io, config: values.config, positionals, token: values.token, scopes: values.scopes, help: values.help });
+  return runExplain({ ...io, config: values.config, positionals, token: values.token, scopes: values.scopes, origin: values.origin, requestMethod: values['request-method'], help: values.help });
 }

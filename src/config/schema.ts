@@ -181,6 +181,22 @@ export interface ResourceConfig {
   readonly authorizationServers: readonly string[];
 }
 
+/** `cors:` (README, "Browser apps (CORS) and WebSocket"); absent: scopegate does no CORS at all. */
+export interface CorsConfig {
+  /** Exact origins, or ['*']; undefined with forwardPreflight. */
+  readonly allowedOrigins: readonly string[] | undefined;
+  /** Lower-cased. Default [authorization, content-type]. */
+  readonly allowedHeaders: readonly string[];
+  /** Lower-cased. Default [www-authenticate]. */
+  readonly exposedHeaders: readonly string[];
+  /** Default false; never with ['*']. */
+  readonly allowCredentials: boolean;
+  /** Seconds. Default 600. */
+  readonly maxAgeS: number;
+  /** The upstream answers CORS; preflights to routed paths are forwarded without a token. Default false. */
+  readonly forwardPreflight: boolean;
+}
+
 /** A route scopegate answers itself instead of forwarding. */
 export type RouteResponder = 'token_info';
 
@@ -197,6 +213,8 @@ export interface RouteConfig {
   readonly mode: EnforcementMode | undefined;
   /** Answered by scopegate (e.g. token info), never forwarded. */
   readonly respond: RouteResponder | undefined;
+  /** `websocket: true`: a GET route that accepts `Upgrade: websocket` handshakes. Absent otherwise. */
+  readonly websocket?: true;
   readonly position: SourcePosition;
 }
 
@@ -224,4 +242,6 @@ export interface Config {
   readonly catalogue: readonly ScopeInfo[] | undefined;
   /** RFC 9728 protected-resource metadata; discovery is served only when set. */
   readonly resource: ResourceConfig | undefined;
+  /** Browser CORS; undefined: none (nothing added, nothing answered). */
+  readonly cors: CorsConfig | undefined;
 }

@@ -6,12 +6,13 @@
  * (json-schema.ts). To add an option, add one row here and its field to schema.ts.
  */
 import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
+import { CORS, readCors } from './cors.js';
 import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { INTROSPECTION, readIntrospection } from './introspection.js';
 import type { IntrospectionConfig } from './schema.js';
 import { int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import type { AuthConfig, Config, CorsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -201,6 +202,8 @@ export const TOP: Rows<TopLevel> = {
     doc: 'The protected resource (RFC 9728). When set, scopegate serves /.well-known/oauth-protected-resource (path-inserted when the identifier has a path) and adds resource_metadata to its challenges.',
   },
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
+  // None by default: without the section scopegate adds and answers no CORS at all.
+  cors: { key: 'cors', read: readCors, doc: 'Browser apps on other origins: preflights answered and CORS headers on every response (allowed_origins), or preflights forwarded to an upstream that does its own CORS (forward_preflight).' },
 };
 
 /**
@@ -232,11 +235,13 @@ export const DEFAULTS = {
   unmatched: TOP_DEFAULTS.unmatched,
   mode: TOP_DEFAULTS.mode,
   limits: TOP_DEFAULTS.limits,
+  cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */
-export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges } = {
+export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges } = {
   upstream: rangesOf(UPSTREAM),
   auth: rangesOf(AUTH),
   limits: rangesOf(LIMITS),
+  cors: rangesOf(CORS),
 };

@@ -186,7 +186,8 @@ const RESERVED_HEADERS = new Set([
   'x-http-method-override', 'x-http-method', 'x-method-override',
 ]);
 
-const headerNameString = str({
+/** Any valid header name as written (CORS header lists name reserved ones too). */
+export const headerNameString = str({
   nonEmpty: true,
   check: (v) => (HEADER_NAME.test(v) ? undefined : `${JSON.stringify(v)} is not a valid header name`),
   schema: { $ref: '#/$defs/headerName' },

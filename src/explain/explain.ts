@@ -19,6 +19,7 @@ import type { Decision } from '../policy/decision.js';
 import { createPlanner, type Action, type DiscoveryAction, type RequestHead } from '../policy/plan.js';
 import { createAnswers, type SelfAnswered } from '../respond/answer.js';
 import { canonicalizeTarget } from '../routes/normalize.js';
+import { explainPreflight } from './preflight.js';
 import { traceRoute } from './routes.js';
 import { checkConsistency, denyStep, describeResult, detailsOf, identityHeaders, notReadBecause, requirementStep } from './steps.js';
 import type { CanonicalStep, Explanation, ExplainInput, Outcome, ResponseView, RouteStep, TokenStep } from './types.js';
@@ -106,9 +107,13 @@ function capture(write: (res: ServerResponse) => void, method: string): Response
 }
 
 /** The request a client would send: HTTP/1.1 with a Host, and the bearer token when there is one. */
-function requestHead(method: string, target: string, bearer: string | undefined): RequestHead {
+function requestHead(method: string, target: string, bearer: string | undefined, input: ExplainInput): RequestHead {
   const rawHeaders = ['Host', EXPLAIN_HOST, ...(bearer === undefined ? [] : ['Authorization', `Bearer ${bearer}`])];
-  return { method, url: target, rawHeaders, headers: { host: EXPLAIN_HOST }, httpVersionMajor: 1, httpVersionMinor: 1 };
+  const { origin, requestMethod } = input;
+  if (origin !== undefined) rawHeaders.push('Origin', origin);
+  if (requestMethod !== undefined) rawHeaders.push('Access-Control-Request-Method', requestMethod);
+  const headers = { host: EXPLAIN_HOST, origin, 'access-control-request-method': requestMethod };
+  return { method, url: target, rawHeaders, headers, httpVersionMajor: 1, httpVersionMinor: 1 };
 }
 
 type Summary = Explanation['config'];
@@ -209,8 +214,14 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const answers = createAnswers(config, planner.discovery);
     const respond = (action: SelfAnswered): ResponseView => capture((res) => answers.answer(res, action, method === 'HEAD'), method);
     const bearer = input.token ?? (input.scopes !== undefined ? HYPOTHETICAL_BEARER : undefined);
-    const action: Action = await planner.plan(requestHead(method, target, bearer));
+    const action: Action = await planner.plan(requestHead(method, target, bearer, input));
     if (action.kind === 'discovery') return explainDiscovery(input, summary, canonical, action, respond(action));
+    const { origin, requestMethod } = input;
+    if (planner.cors !== undefined && method === 'OPTIONS' && origin !== undefined && requestMethod !== undefined) {
+      if (action.kind === 'preflight' || action.kind === 'deny') return explainPreflight({ ...input, origin, requestMethod }, summary, canonical, action, planner.cors, respond);
+    }
+    // Neither can happen here: a preflight needs Origin and Access-Control-Request-Method, an upgrade an Upgrade header explain never sends.
+    if (action.kind === 'preflight' || action.kind === 'upgrade') throw new Error(`explain: unexpected ${action.kind} action`);
     const decidedWith = record.seen();
 
     // Step 2: the independent trace, checked against the compiled matcher.

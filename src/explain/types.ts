@@ -13,6 +13,10 @@ export interface ExplainInput {
   readonly token?: string;
   /** A hypothetical valid token carrying these scopes (nothing about it is verified). */
   readonly scopes?: readonly string[];
+  /** With requestMethod: the request is a CORS preflight from this Origin. */
+  readonly origin?: string;
+  /** Access-Control-Request-Method of a preflight. */
+  readonly requestMethod?: string;
 }
 
 /** Step 1. */

@@ -16,9 +16,11 @@ export type DenyReason =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'bad_request'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'cors_origin_not_allowed';
 
-export type DecisionReason = 'allowed' | DenyReason;
+/** `cors_preflight`: a CORS preflight answered by scopegate or forwarded (forward_preflight). */
+export type DecisionReason = 'allowed' | 'cors_preflight' | DenyReason;
 
 export interface Allow {
   /** token_info: scopegate answers the route itself; forward: the upstream does. */

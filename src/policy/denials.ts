@@ -109,6 +109,8 @@ export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
     error: 'invalid_request',
     description: 'the request path is not in canonical form (dot segments, "//", or percent-encoded unreserved characters): it is refused, not authorized',
   },
+  // A preflight from an origin cors.allowed_origins does not list: no token involved, so no Bearer challenge.
+  ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED: { status: 403, reason: 'cors_origin_not_allowed', error: 'cors_origin_not_allowed', description: 'this origin may not call the API from a browser' },
 };
 
 /** What a deny adds to its row: its own description, and the headers some statuses carry. */

@@ -8,15 +8,23 @@
  *      anything else: the document is public and needs no Host);
  *   2. an HTTP/1.1 request without Host → deny 400 (RFC 9112 §3.2);
  *   3. more header lines than limits.max_header_count → deny 431 (RFC 6585 §5);
- *   4. decide(): path, route, query, token, scopes → deny | forward | token_info.
+ *   4. with `cors:`, a CORS preflight (OPTIONS with Origin and
+ *      Access-Control-Request-Method) → preflight (answered or forwarded, no
+ *      token) or its deny (respond/cors.ts);
+ *   5. decide(): path, route, query, token, scopes → deny | forward | token_info;
+ *      a forward of an `Upgrade: websocket` GET to a `websocket: true` route
+ *      becomes an upgrade (proxy/upgrade.ts).
  *
  * The Action is the decision itself (Deny and Allow carry their `kind`) or a
  * discovery object built once per config: planning allocates nothing beyond
- * what decide() does. Later kinds (`preflight` for CORS, `upgrade` for
- * WebSocket) join the union here and nowhere else.
+ * what decide() does. `preflight` (CORS, respond/cors.ts) and `upgrade`
+ * (WebSocket, proxy/upgrade.ts) are built only here; a new kind joins the union
+ * here and nowhere else.
  */
 import type { TokenVerifier } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
+import type { UpgradeAction } from '../proxy/upgrade.js';
+import { createCors, type Cors, type PreflightAction } from '../respond/cors.js';
 import { createDiscovery, type Discovery } from '../respond/discovery.js';
 import { compilePolicies, createDecider, type CompiledPolicies, type RoutePolicy } from './decide.js';
 import type { Allow, Deny } from './decision.js';
@@ -31,7 +39,7 @@ export interface DiscoveryAction {
 }
 
 /** What happens to one request: answered by scopegate (discovery, deny, token_info) or forwarded. */
-export type Action = DiscoveryAction | Deny | Allow;
+export type Action = DiscoveryAction | Deny | Allow | PreflightAction | UpgradeAction;
 export type ActionKind = Action['kind'];
 
 /**
@@ -44,7 +52,14 @@ export interface RequestHead {
   readonly url?: string | undefined;
   /** Flat [name, value, …], so duplicates are visible (Node's req.headers keeps only the first). */
   readonly rawHeaders: readonly string[];
-  readonly headers: { readonly host?: string | undefined };
+  readonly headers: {
+    readonly host?: string | undefined;
+    /** CORS (respond/cors.ts): a preflight carries both. */
+    readonly origin?: string | undefined;
+    readonly 'access-control-request-method'?: string | undefined;
+    /** `websocket` on a WebSocket handshake (RFC 6455 §4.1). */
+    readonly upgrade?: string | undefined;
+  };
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
 }
@@ -56,6 +71,8 @@ export interface Planner {
   readonly routes: readonly RoutePolicy[];
   /** The metadata document, when the config has a `resource:` section. */
   readonly discovery: Discovery | undefined;
+  /** CORS, when the config has a `cors:` section. */
+  readonly cors: Cors | undefined;
 }
 
 export interface PlannerOptions {
@@ -74,7 +91,13 @@ export function isDiscoveryTarget(discovery: Discovery, target: string): boolean
 }
 
 export function createPlanner(config: Config, verifier: TokenVerifier, options: PlannerOptions = {}): Planner {
-  const decider = createDecider(config, verifier, options.compiled ?? compilePolicies(config));
+  const compiled = options.compiled ?? compilePolicies(config);
+  const decider = createDecider(config, verifier, compiled);
+  const cors = createCors(config, compiled);
+  // Templates of `websocket: true` routes (GET only, so the template names the route).
+  const websocketRoutes = new Set(config.routes.filter((r) => r.websocket === true).map((r) => r.path));
+  const asUpgrade = (decided: Action): Action =>
+    decided.kind === 'forward' && websocketRoutes.has(decided.route) ? { kind: 'upgrade', route: decided.route, allow: decided } : decided;
   const discovery = createDiscovery(config);
   const discoveryAction: DiscoveryAction | undefined = discovery === undefined ? undefined : Object.freeze({ kind: 'discovery', route: discovery.path, discovery });
   // Node's maxHeadersCount only truncates req.headers; header lines past it would still reach
@@ -89,8 +112,15 @@ export function createPlanner(config: Config, verifier: TokenVerifier, options: 
     }
     if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor === 1) return MISSING_HOST;
     if (request.rawHeaders.length > maxRawHeaders) return TOO_MANY_HEADERS;
-    return decider.decide(method, target, request.rawHeaders);
+    if (cors !== undefined && method === 'OPTIONS') {
+      const origin = request.headers.origin;
+      const requestMethod = request.headers['access-control-request-method'];
+      if (origin !== undefined && requestMethod !== undefined) return cors.preflight({ origin, requestMethod, target });
+    }
+    const decided = decider.decide(method, target, request.rawHeaders);
+    if (websocketRoutes.size === 0 || method !== 'GET' || request.headers.upgrade?.toLowerCase() !== 'websocket') return decided;
+    return decided instanceof Promise ? decided.then(asUpgrade) : asUpgrade(decided);
   }
 
-  return { plan, routes: decider.routes, discovery };
+  return { plan, routes: decider.routes, discovery, cors };
 }

@@ -25,6 +25,7 @@ import type { UpstreamConfig } from '../config/schema.js';
 import { upstreamErrorStatus, type UpstreamErrorCode } from '../errors.js';
 import type { Allow } from '../policy/decision.js';
 import { filterResponseHeaders, requestHasBody } from './headers.js';
+import { replaceUpstreamCors } from '../respond/cors.js';
 import { sendError } from '../respond/error.js';
 
 /** Status recorded (never sent) when the client went away first; nginx's convention, so dashboards read it. */
@@ -49,7 +50,8 @@ export interface ForwarderOptions {
 }
 
 export interface Forwarder {
-  forward(req: IncomingMessage, res: ServerResponse, allow: Allow, headers: string[]): Promise<ForwardOutcome>;
+  /** `ownsCors` (cors.allowed_origins): the upstream's Access-Control-* headers are dropped for scopegate's own. */
+  forward(req: IncomingMessage, res: ServerResponse, allow: Allow, headers: string[], ownsCors?: boolean): Promise<ForwardOutcome>;
   /** Let in-flight requests finish, then close upstream sockets. */
   close(): Promise<void>;
 }
@@ -124,7 +126,7 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
     keepAliveMaxTimeout: upstream.keepAliveTimeoutMs,
   });
 
-  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, headers: string[]): Promise<ForwardOutcome> {
+  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, headers: string[], ownsCors = false): Promise<ForwardOutcome> {
     // The client may have left while decide() awaited a key fetch: its 'close'
     // already fired, so nothing below would notice. Never start that request.
     if (res.destroyed || req.socket?.destroyed === true) {
@@ -132,7 +134,7 @@ export function createForwarder(upstream: UpstreamConfig, opts: ForwarderOptions
     }
     return new Promise<ForwardOutcome>((resolve) => {
       const hasBody = requestHasBody(req.headers);
-      const exchange = new Exchange(req, res, resolve, upstream.timeoutMs, !hasBody);
+      const exchange = new Exchange(req, res, resolve, upstream.timeoutMs, !hasBody, ownsCors);
       try {
         pool.dispatch({ method: req.method as Dispatcher.HttpMethod, path: allow.path + allow.query, headers, body: hasBody ? req : null }, exchange);
       } catch (err) {
@@ -194,6 +196,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (outcome: ForwardOutcome) => void,
     private readonly timeoutMs: number,
     bodiless: boolean,
+    private readonly ownsCors: boolean,
   ) {
     res[EXCHANGE] = this;
     res.on('close', onResponseClose);
@@ -242,7 +245,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const raw = controller.rawHeaders;
-    const list = Array.isArray(raw) ? filterResponseHeaders(raw) : [];
+    const filtered = Array.isArray(raw) ? filterResponseHeaders(raw) : [];
+    const list = this.ownsCors ? replaceUpstreamCors(filtered, this.res) : filtered;
     try {
       this.res.writeHead(statusCode, list);
     } catch (err) {

@@ -74,7 +74,7 @@ function quotedRealm(realm: string): string {
 function challengeOf(deny: Deny): ChallengeError | undefined {
   if (deny.challenge !== undefined) return deny.challenge.error;
   if (deny.status === 401) return deny.reason === 'missing_token' ? '' : 'invalid_token';
-  if (deny.status === 403) return 'insufficient_scope';
+  if (deny.status === 403 && deny.reason === 'insufficient_scope') return 'insufficient_scope';
   return undefined;
 }
 

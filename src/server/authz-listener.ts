@@ -66,6 +66,18 @@ export function createAuthzListener(limits: Config['limits'], deps: ListenerDeps
         res.writeHead(200, { 'cache-control': 'no-store', 'content-length': '0' });
         res.end();
         recordRequest({ method, route: action.route, status: 200, reason: 'allowed', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs: performance.now() - started, listener: LISTENER });
+      } else if (action.kind === 'upgrade') {
+        // The proxy performs the upgrade; the handshake's decision is the route's.
+        allowed(res, action.allow, method, started, gen);
+      } else if (action.kind === 'preflight') {
+        if (action.forward !== undefined) allowed(res, action.forward, method, started, gen);
+        else {
+          // scopegate cannot answer the browser from here: the 2xx tells the proxy the preflight may
+          // pass, and carries the CORS headers for a proxy that copies them (README, Browser apps).
+          res.writeHead(204, action.headers as string[]);
+          res.end();
+          recordRequest({ method, route: action.route, status: 204, reason: 'cors_preflight', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs: performance.now() - started, listener: LISTENER });
+        }
       } else allowed(res, action, method, started, gen);
     } catch (error) {
       logger.error({ err: error, route: action.route ?? 'unmatched', listener: LISTENER }, 'responding failed');

@@ -5,12 +5,15 @@
  * Requests Node cannot hand over (malformed, header overflow, timeout, CONNECT)
  * are answered on the raw socket. Every path ends in one recordRequest().
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
-import type { Allow } from '../policy/decision.js';
+import type { Allow, DecisionReason } from '../policy/decision.js';
 import type { Action } from '../policy/plan.js';
+import { requestHasBody } from '../proxy/headers.js';
+import { createTunnels, type UpgradeAction } from '../proxy/upgrade.js';
+import { setCorsHeaders, type PreflightAction } from '../respond/cors.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
 import type { RecordRequest } from '../telemetry/access.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -46,14 +49,17 @@ export function applyListenerLimits(server: Server, limits: Config['limits']): v
 /** Returns the http.Server, not yet listening. */
 export function createProxyListener(limits: Config['limits'], deps: ListenerDeps): Server {
   const { metrics, logger, recordRequest } = deps;
+  const tunnels = createTunnels((delta) => metrics.upgradedConnections(delta));
+  /** The client's bytes after a handshake's headers, by request (the 'upgrade' event hands them over). */
+  const upgradeHeads = new WeakMap<IncomingMessage, Buffer>();
 
   /** Forward an allowed request; records it when the upstream exchange settles. */
-  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation): void {
+  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, as?: DecisionReason): void {
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
     if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
-    const reason = allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason;
-    gen.forwarder.forward(req, res, allow, headers).then(
+    const reason = as ?? (allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason);
+    gen.forwarder.forward(req, res, allow, headers, gen.planner.cors?.owns === true).then(
       (outcome) => {
         const totalMs = performance.now() - started;
         recordRequest({ method: req.method ?? '', route: allow.route, status: outcome.status, reason, code: outcome.error, decisionSeconds, upstreamMs: outcome.upstreamMs, totalMs });
@@ -87,10 +93,39 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
   }
 
+  /** A CORS preflight: answered 204 by scopegate, or forwarded without a token (forward_preflight). */
+  function preflight(req: IncomingMessage, res: ServerResponse, action: PreflightAction, started: number, decisionSeconds: number, gen: Generation): void {
+    metrics.decision('allow', 'cors_preflight', decisionSeconds);
+    if (action.forward !== undefined) {
+      forward(req, res, action.forward, started, decisionSeconds, gen, 'cors_preflight');
+      return;
+    }
+    res.writeHead(204, action.headers as string[]);
+    res.end();
+    recordRequest({ method: 'OPTIONS', route: action.route, status: 204, reason: 'cors_preflight', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
+  }
+
+  /** A WebSocket handshake plan() allowed: to the upstream, then piped (proxy/upgrade.ts). */
+  function upgrade(req: IncomingMessage, res: ServerResponse, action: UpgradeAction, started: number, decisionSeconds: number, gen: Generation): void {
+    const head = upgradeHeads.get(req);
+    const upstream = gen.config.upstream;
+    // Arrived as an ordinary request (the 'upgrade' listener was not yet attached after a reload): an ordinary GET.
+    if (head === undefined || upstream === undefined) return allowed(req, res, action.allow, started, decisionSeconds, gen);
+    metrics.decision('allow', 'allowed', decisionSeconds);
+    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: action.allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
+    void tunnels.open(req, res, head, action.allow, headers, upstream).then((o) => {
+      recordRequest({ method: 'GET', route: action.route, status: o.status, reason: 'allowed', code: o.error, decisionSeconds, upstreamMs: o.upstreamMs, totalMs: performance.now() - started });
+      if (o.error !== undefined) metrics.upstreamError(o.error);
+    });
+  }
+
   /** Do what plan() decided. */
   function act(req: IncomingMessage, res: ServerResponse, action: Action, started: number, gen: Generation): void {
     const decisionSeconds = (performance.now() - started) / 1000;
     const method = req.method ?? '';
+    // With cors.allowed_origins, every response to an allowed Origin carries its CORS headers, denials included.
+    const cors = gen.planner.cors?.responseHeaders(req.headers.origin);
+    if (cors !== undefined) setCorsHeaders(res, cors);
     switch (action.kind) {
       case 'discovery': {
         const status = gen.answers.answer(res, action, method === 'HEAD');
@@ -104,6 +139,12 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
         recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs });
         return;
       }
+      case 'preflight':
+        preflight(req, res, action, started, decisionSeconds, gen);
+        return;
+      case 'upgrade':
+        upgrade(req, res, action, started, decisionSeconds, gen);
+        return;
       default:
         allowed(req, res, action, started, decisionSeconds, gen);
     }
@@ -124,9 +165,42 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     }
   }
 
+  /**
+   * Node hands a request with `Upgrade` to the 'upgrade' event, detached from the
+   * HTTP parser, whenever the event has a listener: so it has one only while the
+   * config has a `websocket: true` route, and elsewhere `Upgrade` stays an
+   * ordinary hop-by-hop header. Checked when a request sees a new generation.
+   */
+  let upgradesFor: Generation | undefined;
+  function syncUpgradeListener(gen: Generation): void {
+    upgradesFor = gen;
+    const wanted = gen.config.routes.some((r) => r.websocket === true);
+    const attached = server.listenerCount('upgrade') > 0;
+    if (wanted && !attached) server.on('upgrade', onUpgrade);
+    else if (!wanted && attached) server.removeListener('upgrade', onUpgrade);
+  }
+
+  /** A request with `Upgrade`: answered on a response of our own over its socket, closed after unless it becomes a tunnel. */
+  function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    res.shouldKeepAlive = false;
+    res.on('finish', () => socket.destroySoon());
+    // Its body, if any, arrived in `head` and is no longer readable from req: such a request cannot be forwarded.
+    if (requestHasBody(req.headers)) {
+      sendError(res, 400, 'invalid_request', 'a request with both Upgrade and a body is not accepted');
+      metrics.decision('deny', 'bad_request', 0);
+      recordRequest({ method: req.method ?? '', route: undefined, status: 400, reason: 'bad_request', code: 'ERR_REQUEST_UPGRADE', decisionSeconds: 0, upstreamMs: undefined, totalMs: 0 });
+      return;
+    }
+    upgradeHeads.set(req, head);
+    onRequest(req, res);
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const gen = deps.current();
+    if (gen !== upgradesFor) syncUpgradeListener(gen);
     let action: Action | Promise<Action>;
     try {
       action = gen.planner.plan(req);
@@ -156,7 +230,15 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     recordRequest({ method, route: undefined, status: answer.status, reason: 'bad_request', code: answer.code, decisionSeconds: 0, upstreamMs: undefined, totalMs: 0 });
   }
 
-  return createGuardedServer(limits, onRequest, answerOnSocket);
+  const server = createGuardedServer(limits, onRequest, answerOnSocket);
+  // Open tunnels are not HTTP connections Node tracks: a drain that times out (or a shutdown) ends them too.
+  const closeAllConnections = server.closeAllConnections.bind(server);
+  server.closeAllConnections = () => {
+    closeAllConnections();
+    tunnels.closeAll();
+  };
+  syncUpgradeListener(deps.current());
+  return server;
 }
 
 /**

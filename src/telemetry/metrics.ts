@@ -98,6 +98,8 @@ export interface Metrics {
   jwksKeysRefused(issuer: string, reason: KeyRefusal, count: number): void;
   /** One call to the introspection endpoint (cache hits are not calls): active, inactive or error. */
   introspection(result: 'active' | 'inactive' | 'error', seconds: number): void;
+  /** A WebSocket tunnel opened (+1) or closed (-1): scopegate_upgraded_connections. */
+  upgradedConnections(delta: 1 | -1): void;
 
   /** Read on each scrape for scopegate_jwks_keys / scopegate_jwks_age_seconds. */
   setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
@@ -290,6 +292,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r, listener }, 0);
   }
 
+  const upgraded = new Gauge({ name: 'scopegate_upgraded_connections', help: 'Open WebSocket connections piped to the upstream.', registers });
+
   const shadowChildren = new Map<string, Counter.Internal>();
   const requestChildren = new Map<string, HistogramSeries>();
   const upstreamChildren = new Map<string, HistogramSeries>();
@@ -327,11 +331,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const key = `${listener} ${reason}`;
       let counter = reasonChildren.get(key);
       if (counter === undefined) {
-        // A listener not named in options.listeners: its series appear with their first decision.
+        // A listener or reason not created up front (another listener; the CORS reasons, which a config
+        // without cors never shows): its series appear with their first decision.
         counter = decisionsTotal.labels(outcome, reason, listener);
         reasonChildren.set(key, counter);
       }
       counter.inc();
+    },
+
+    upgradedConnections(delta) {
+      upgraded.inc(delta);
     },
 
     deprecatedScopeUse(scope) {

@@ -13,10 +13,13 @@ t.test('every row is consistent with RFC 6750 and the metrics reasons', async (t
     t.match(code, /^ERR_(PATH|AUTH|ROUTE|REQUEST)_[A-Z_]+$/, code);
     t.ok(row.description.length > 0, `${code}: a default description`);
     // RFC 6750 §3: a challenge belongs to 401 and 403, and to 400 only where auth is concerned.
-    if (row.status === 401 || row.status === 403) t.not(row.challenge, undefined, `${code}: ${row.status} carries a challenge`);
+    // The one 403 that involves no token (a CORS preflight from another origin) is checked below: it must have none.
+    if (row.status === 401 || (row.status === 403 && code !== 'ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED')) t.not(row.challenge, undefined, `${code}: ${row.status} carries a challenge`);
     if (row.status === 404 || row.status === 405 || row.status === 431 || row.status === 503) t.equal(row.challenge, undefined, `${code}: no challenge`);
     if (row.challenge === 'insufficient_scope') t.equal(row.status, 403);
   }
+  t.match(DENIALS.ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED, { status: 403, reason: 'cors_origin_not_allowed', error: 'cors_origin_not_allowed' });
+  t.equal(DENIALS.ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED.challenge, undefined, 'a preflight carries no token: no Bearer challenge');
   t.match(DENIALS.ERR_AUTH_TOKEN_MISSING, { status: 401, reason: 'missing_token', challenge: '' }, 'no credentials: a challenge without an error code (RFC 6750 §3.1)');
 });
 
