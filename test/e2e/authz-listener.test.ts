@@ -131,7 +131,7 @@ t.test('the authz listener answers from the same plan() as the inline listener',
     t.match(metrics, /scopegate_request_duration_seconds_count\{method="GET",route="\/api\/oauth-client\/organizations",status="200",listener="authz"\} [1-9]/);
     // Access lines reach the test's pipe in batches: wait for the one sought.
     const deadline = Date.now() + 5000;
-    const sought = (l: Record<string, unknown>): boolean => l['listener'] === 'authz' && l['code'] === 'ERR_AUTHZ_TARGET_NOT_CANONICAL';
+    const sought = (l: Record<string, unknown>): boolean => l['listener'] === 'authz' && l['code'] === 'ERR_REQUEST_TARGET_NOT_CANONICAL';
     while (!stack.sidecar.logs('request').some(sought) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     const lines = stack.sidecar.logs('request');
     t.ok(lines.some(sought), 'the non-canonical refusal has its own code');
