@@ -21,9 +21,12 @@ function forwardAuth(stack: Stack, method: string, target: string, headers: Reco
   return send(stack.sidecar.authzUrl!, '/authz/forward', { headers: { 'x-forwarded-method': method, 'x-forwarded-uri': target, ...headers } });
 }
 
-/** Ask /authz/envoy/<path> about (method, target), as Envoy's ext_authz HTTP service does. */
+/**
+ * Ask /authz/envoy/<path> about (method, target) as Envoy's ext_authz HTTP service does: the original
+ * method, path_prefix + the original path and query, Host, Authorization and a zero Content-Length (no body).
+ */
 function envoyAuth(stack: Stack, method: string, target: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(stack.sidecar.authzUrl!, `/authz/envoy${target}`, { method, headers });
+  return send(stack.sidecar.authzUrl!, `/authz/envoy${target}`, { method, headers: { 'content-length': '0', ...headers } });
 }
 
 const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { authorization: `Bearer ${token}` });
