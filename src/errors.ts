@@ -139,8 +139,8 @@ export type RequestDenyCode =
 
 /** Requests the authz listener refuses before plan() (README, "Decisions for nginx, Caddy, Envoy and Traefik"). */
 export type AuthzDenyCode =
-  | 'ERR_AUTHZ_ORIGINAL_REQUEST_MISSING' // 400: /authz/forward without the original method or URI header
-  | 'ERR_AUTHZ_TARGET_NOT_CANONICAL'; // 400: the proxy would forward a path other than the one authorized
+  | 'ERR_REQUEST_ORIGINAL_MISSING' // 400: /authz/forward without the original method or URI header
+  | 'ERR_REQUEST_TARGET_NOT_CANONICAL'; // 400: the proxy would forward a path other than the one authorized
 
 /** 403: a CORS preflight from an Origin not in cors.allowed_origins. */
 export type CorsDenyCode = 'ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED';

@@ -96,14 +96,14 @@ export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
     description: 'method override parameters (_method) are not accepted: the method authorized is the method executed',
   },
   // The authz listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
-  ERR_AUTHZ_ORIGINAL_REQUEST_MISSING: {
+  ERR_REQUEST_ORIGINAL_MISSING: {
     status: 400,
     reason: 'bad_request',
     error: 'invalid_request',
     description: 'the original method and URI are required (X-Forwarded-Method and X-Forwarded-Uri, or X-Original-Method and X-Original-URI)',
   },
   // The proxy forwards the raw path, not scopegate's canonical one: authorizing the canonical form would authorize another request.
-  ERR_AUTHZ_TARGET_NOT_CANONICAL: {
+  ERR_REQUEST_TARGET_NOT_CANONICAL: {
     status: 400,
     reason: 'bad_request',
     error: 'invalid_request',
@@ -165,8 +165,8 @@ export const MISSING_HOST: Deny = frozenDeny('ERR_REQUEST_MISSING_HOST', undefin
 export const TOO_MANY_HEADERS: Deny = frozenDeny('ERR_REQUEST_TOO_MANY_HEADERS', undefined);
 export const DUPLICATE_HOST: Deny = frozenDeny('ERR_REQUEST_DUPLICATE_HOST', undefined);
 export const DUPLICATE_AUTHORIZATION: Deny = frozenDeny('ERR_AUTH_DUPLICATE_AUTHORIZATION', undefined);
-export const ORIGINAL_REQUEST_MISSING: Deny = frozenDeny('ERR_AUTHZ_ORIGINAL_REQUEST_MISSING', undefined);
-export const TARGET_NOT_CANONICAL: Deny = frozenDeny('ERR_AUTHZ_TARGET_NOT_CANONICAL', undefined);
+export const ORIGINAL_REQUEST_MISSING: Deny = frozenDeny('ERR_REQUEST_ORIGINAL_MISSING', undefined);
+export const TARGET_NOT_CANONICAL: Deny = frozenDeny('ERR_REQUEST_TARGET_NOT_CANONICAL', undefined);
 
 /** The denials a route can produce that do not depend on the request, built once per route. */
 export interface RouteDenials {

@@ -21,9 +21,12 @@ function forwardAuth(stack: Stack, method: string, target: string, headers: Reco
   return send(stack.sidecar.authzUrl!, '/authz/forward', { headers: { 'x-forwarded-method': method, 'x-forwarded-uri': target, ...headers } });
 }
 
-/** Ask /authz/envoy/<path> about (method, target), as Envoy's ext_authz HTTP service does. */
+/**
+ * Ask /authz/envoy/<path> about (method, target) as Envoy's ext_authz HTTP service does: the original
+ * method, path_prefix + the original path and query, Host, Authorization and a zero Content-Length (no body).
+ */
 function envoyAuth(stack: Stack, method: string, target: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(stack.sidecar.authzUrl!, `/authz/envoy${target}`, { method, headers });
+  return send(stack.sidecar.authzUrl!, `/authz/envoy${target}`, { method, headers: { 'content-length': '0', ...headers } });
 }
 
 const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { authorization: `Bearer ${token}` });
@@ -131,7 +134,7 @@ t.test('the authz listener answers from the same plan() as the inline listener',
     t.match(metrics, /scopegate_request_duration_seconds_count\{method="GET",route="\/api\/oauth-client\/organizations",status="200",listener="authz"\} [1-9]/);
     // Access lines reach the test's pipe in batches: wait for the one sought.
     const deadline = Date.now() + 5000;
-    const sought = (l: Record<string, unknown>): boolean => l['listener'] === 'authz' && l['code'] === 'ERR_AUTHZ_TARGET_NOT_CANONICAL';
+    const sought = (l: Record<string, unknown>): boolean => l['listener'] === 'authz' && l['code'] === 'ERR_REQUEST_TARGET_NOT_CANONICAL';
     while (!stack.sidecar.logs('request').some(sought) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     const lines = stack.sidecar.logs('request');
     t.ok(lines.some(sought), 'the non-canonical refusal has its own code');
