@@ -6,7 +6,7 @@ import { isMap, isScalar, type Node } from 'yaml';
 import { parseTemplate } from '../routes/template.js';
 import { findRouteConflicts } from '../routes/tree.js';
 import type { RouteDefinition } from '../routes/types.js';
-import { listOf, oneOf, reader, type JsonSchema, type Reader } from './readers.js';
+import { bool, listOf, oneOf, reader, type JsonSchema, type Reader } from './readers.js';
 import type { EnforcementMode, Requirement, RouteConfig, RouteResponder } from './schema.js';
 import { readScope } from './values.js';
 import { HTTP_METHODS, type HttpMethod } from './vocabulary.js';
@@ -19,6 +19,7 @@ interface RouteDraft {
   requirement?: Requirement;
   mode?: EnforcementMode;
   respond?: RouteResponder;
+  senderConstrained?: boolean;
 }
 
 interface RouteKeySpec {
@@ -52,6 +53,10 @@ const ROUTE_KEYS: Readonly<Record<string, RouteKeySpec>> = {
   respond: {
     read: part(oneOf(['token_info'] as const), (respond) => ({ respond })),
     doc: "scopegate answers the route itself with the caller's token (subject, client, scopes with descriptions, expiry); never forwarded.",
+  },
+  sender_constrained: {
+    read: part(bool, (senderConstrained) => ({ senderConstrained })),
+    doc: 'true: tokens without cnf (DPoP or certificate binding) are refused on this route (README, Sender-constrained tokens).',
   },
   auth: {
     group: 'requirement',
@@ -199,7 +204,9 @@ export function readRoutes(node: YNode, path: string, r: Reporter, file: string)
       if (draft.requirement.kind === 'none') r.error(value, keyPath, `respond: ${draft.respond} describes the caller's token, so the route cannot be { auth: none }`);
       if (parsed.methods.some((m) => m !== 'GET' && m !== 'HEAD')) r.error(keyNode, keyPath, `respond: ${draft.respond} answers GET (and HEAD) only`);
     }
-    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, position: { file, ...r.position(keyNode) } });
+    if (draft.senderConstrained === true && draft.requirement.kind === 'none') r.error(value, keyPath, 'sender_constrained: true needs a token, so the route cannot be { auth: none }');
+    const sender = draft.senderConstrained === undefined ? {} : { senderConstrained: draft.senderConstrained };
+    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, ...sender, position: { file, ...r.position(keyNode) } });
     keyNodes.push(keyNode);
   }
   return reportConflicts(routes, keyNodes, path, r) && ok ? routes : undefined;

@@ -16,7 +16,8 @@ export type DenyReason =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'bad_request'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'invalid_dpop_proof'; // a DPoP proof (RFC 9449 §4.3) failed
 
 export type DecisionReason = 'allowed' | DenyReason;
 
@@ -72,6 +73,13 @@ export interface Deny {
   readonly challenge?: { readonly error: ChallengeError };
   /** 503: seconds for Retry-After. */
   readonly retryAfterS?: number;
+  /**
+   * Sender-constrained tokens: the whole `WWW-Authenticate` value when it is not a Bearer
+   * challenge (`DPoP error="invalid_dpop_proof", algs="…"`, RFC 9449 §7.1).
+   */
+  readonly wwwAuthenticate?: string;
+  /** Why an invalid_token deny happened when the token itself verified: its binding could not be checked. */
+  readonly cause?: 'sender_constraint';
 }
 
 export type Decision = Allow | Deny;

@@ -15,12 +15,15 @@
  * what decide() does. Later kinds (`preflight` for CORS, `upgrade` for
  * WebSocket) join the union here and nowhere else.
  */
+import type { DpopVerifier } from '../auth/dpop.js';
+import type { ReplayCache } from '../auth/replay-cache.js';
 import type { TokenVerifier } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import { createDiscovery, type Discovery } from '../respond/discovery.js';
 import { compilePolicies, createDecider, type CompiledPolicies, type RoutePolicy } from './decide.js';
 import type { Allow, Deny } from './decision.js';
 import { MISSING_HOST, TOO_MANY_HEADERS } from './denials.js';
+import { createSenderGate } from './sender.js';
 
 /** Answer the protected-resource metadata document. */
 export interface DiscoveryAction {
@@ -56,6 +59,8 @@ export interface Planner {
   readonly routes: readonly RoutePolicy[];
   /** The metadata document, when the config has a `resource:` section. */
   readonly discovery: Discovery | undefined;
+  /** The DPoP proof verifier when auth.dpop is configured: its replay cache is a gauge and goes to the next generation. */
+  readonly dpop: DpopVerifier | undefined;
 }
 
 export interface PlannerOptions {
@@ -66,6 +71,8 @@ export interface PlannerOptions {
   readonly maxHeaderCount?: number;
   /** An already compiled route table, to share with a trace over the same routes (explain). */
   readonly compiled?: CompiledPolicies;
+  /** The DPoP replay cache of the generation being replaced, so a reload does not forget the proofs already seen. */
+  readonly replayCache?: ReplayCache;
 }
 
 /** Whether a raw request target asks for the metadata document (the query, if any, is ignored). */
@@ -74,7 +81,7 @@ export function isDiscoveryTarget(discovery: Discovery, target: string): boolean
 }
 
 export function createPlanner(config: Config, verifier: TokenVerifier, options: PlannerOptions = {}): Planner {
-  const decider = createDecider(config, verifier, options.compiled ?? compilePolicies(config));
+  const decider = createDecider(config, verifier, options.compiled ?? compilePolicies(config), createSenderGate(config, options.replayCache));
   const discovery = createDiscovery(config);
   const discoveryAction: DiscoveryAction | undefined = discovery === undefined ? undefined : Object.freeze({ kind: 'discovery', route: discovery.path, discovery });
   // Node's maxHeadersCount only truncates req.headers; header lines past it would still reach
@@ -92,5 +99,5 @@ export function createPlanner(config: Config, verifier: TokenVerifier, options: 
     return decider.decide(method, target, request.rawHeaders);
   }
 
-  return { plan, routes: decider.routes, discovery };
+  return { plan, routes: decider.routes, discovery, dpop: decider.dpop };
 }

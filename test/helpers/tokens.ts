@@ -108,6 +108,7 @@ export function testAuthConfig(
     maxTokenBytes: 8192,
     tokenCacheSize: 1000,
     realm: 'scopegate',
+    requireSenderConstrained: false,
     ...rest,
     jwks: { maxAgeS: 600, cooldownS: 10, timeoutMs: 2000, maxBytes: 64 * 1024, ...jwks },
   };
