@@ -4,12 +4,8 @@
  * Envoy, Istio and nginx (RFC 8705). Every refusal is a 401 with the exact challenge,
  * and the upstream sees nothing of it.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { makeCertificate, nginxEscape } from '../helpers/certs.js';
 import { hmacProof, mintProof, PROOF_ALGS, proofKey, unsignedProof, type ProofKey } from '../helpers/dpop.js';
 import { nowS } from '../helpers/tokens.js';
 import { req, startWorld, type Probe, type World } from './fixture.js';
@@ -19,21 +15,6 @@ const ALGS = 'algs="ES256 EdDSA RS256"';
 const PROOF_CHALLENGE = `DPoP error="invalid_dpop_proof", ${ALGS}`;
 const BINDING_CHALLENGE = `DPoP ${ALGS}`;
 const ITEM = '/api/items/1';
-
-/** A real self-signed client certificate made by openssl at test time (never committed). */
-function makeCertificate(cn: string): { pem: string; x5t: string; hex: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'scopegate-mtls-'));
-  try {
-    const out = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-subj', `/CN=${cn}`, '-days', '1', '-out', out], { stdio: 'ignore' });
-    const pem = readFileSync(out, 'utf8');
-    const digest = createHash('sha256').update(new X509Certificate(pem).raw).digest();
-    return { pem, x5t: digest.toString('base64url'), hex: digest.toString('hex') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function send(w: World, method: string, target: string, lines: readonly string[]): Promise<Probe> {
   return w.probe(req(method, target, lines, ''));
@@ -146,7 +127,7 @@ t.test('certificate-bound tokens (RFC 8705) behind Envoy, Istio and nginx', asyn
   const envoy = (c: { hex: string }) => `x-forwarded-client-cert: By=spiffe://cluster.local/ns/a/sa/api;Hash=${c.hex}`;
   const istio = (c: { hex: string }) =>
     `x-forwarded-client-cert: By=spiffe://cluster.local/ns/x/sa/edge;Hash=${'0'.repeat(64)},By=spiffe://cluster.local/ns/a/sa/api;Hash=${c.hex};Subject="CN=client,O=Example";URI=spiffe://cluster.local/ns/b/sa/client`;
-  const nginx = (c: { pem: string }) => `x-ssl-client-cert: ${c.pem.replace(/\n/g, '%0A').replace(/ /g, '%20')}`;
+  const nginx = (c: { pem: string }) => `x-ssl-client-cert: ${nginxEscape(c.pem)}`;
   const cases: Array<[string, World, (c: { hex: string; pem: string }) => string, string]> = [
     ['Envoy XFCC (hex Hash)', xfcc, envoy, 'x-forwarded-client-cert'],
     ['Istio multi-element, multi-field XFCC', xfcc, istio, 'x-forwarded-client-cert'],

@@ -1,19 +1,10 @@
 /** auth.dpop, auth.mtls, require_sender_constrained and a route's sender_constrained, through the real loader. */
 import t from 'tap';
 import { loadConfigText } from '../../../src/config/load.js';
+import { testConfigYaml } from '../../helpers/config.js';
 
 function load(auth: string, route = 'GET /a: a:read'): { config: ReturnType<typeof loadConfigText>['config']; errors: string[] } {
-  const text = `upstream:
-  url: http://127.0.0.1:3000
-auth:
-  issuers:
-    - issuer: https://idp.example.com/
-      jwks_uri: https://idp.example.com/.well-known/jwks.json
-      audiences: [api]
-${auth}
-routes:
-  ${route}
-`;
+  const text = testConfigYaml({ issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/jwks', routes: [route], authExtra: auth });
   const { config, issues } = loadConfigText(text, 'test.yaml');
   return { config, errors: issues.filter((i) => i.severity === 'error').map((i) => `${i.path}: ${i.message}`) };
 }
