@@ -4,6 +4,7 @@
  * Envoy, Istio and nginx (RFC 8705). Every refusal is a 401 with the exact challenge,
  * and the upstream sees nothing of it.
  */
+import { appendFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { makeCertificate, nginxEscape } from '../helpers/certs.js';
 import { hmacProof, mintProof, PROOF_ALGS, proofKey, unsignedProof, type ProofKey } from '../helpers/dpop.js';
@@ -100,6 +101,19 @@ t.test('DPoP (RFC 9449) against the real sidecar', async (t) => {
   t.test('a binding failure is 401 even when the scope would also fail (never 403)', async (t) => {
     const token = bound(es, 'other:scope');
     refused(t, await send(w, 'GET', ITEM, [`Authorization: DPoP ${token}`]), PROOF_CHALLENGE, 'invalid_dpop_proof', 'no proof, wrong scope');
+  });
+
+  t.test('the replay cache is a gauge and survives a config reload', async (t) => {
+    const token = bound(es);
+    const proof = await mintProof(es, { htm: 'GET', htu: `${ORIGIN}${ITEM}`, token });
+    t.equal((await send(w, 'GET', ITEM, [`Authorization: DPoP ${token}`, `DPoP: ${proof}`])).first?.status, 200, 'first use');
+    const metrics = await (await fetch(`${w.sidecar.adminUrl}/metrics`)).text();
+    const entries = Number(/^scopegate_dpop_replay_cache_entries (\d+)$/m.exec(metrics)?.[1]);
+    t.ok(entries >= 1, `scopegate_dpop_replay_cache_entries ${entries}`);
+    t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="invalid_dpop_proof"\} [1-9]/, 'proof refusals are counted');
+    appendFileSync(w.sidecar.configFile, '  GET /api/extra: { auth: none }\n');
+    await w.sidecar.waitForLog('config reloaded', 5000);
+    refused(t, await send(w, 'GET', ITEM, [`Authorization: DPoP ${token}`, `DPoP: ${proof}`]), PROOF_CHALLENGE, 'invalid_dpop_proof', 'replayed after a reload');
   });
 
   t.test('the verified-token cache never saves the proof check', async (t) => {
