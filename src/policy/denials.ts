@@ -66,10 +66,12 @@ const TOKEN_DENIALS: { readonly [C in TokenErrorCode]: DenialSpec } = {
  * Sender-constrained tokens (README, Sender-constrained tokens): a binding that cannot
  * be checked is invalid_token (the verified token is not the caller's to use); a failed
  * DPoP proof is invalid_dpop_proof (RFC 9449 §7.1). The description is the check's own.
+ * Their challenge is the DPoP one the sender step passes as `wwwAuthenticate`; the Bearer
+ * `invalid_token` here is only the fail-closed fallback.
  */
 const SENDER_DENIALS = Object.fromEntries([
   ...Object.entries(SENDER_DESCRIPTIONS).map(([code, description]) => [code, { ...BAD_TOKEN, description }]),
-  ...DPOP_CHECKS.map((code) => [code, { status: 401, reason: 'invalid_dpop_proof', error: 'invalid_dpop_proof', description: 'the DPoP proof is invalid' }]),
+  ...DPOP_CHECKS.map((code) => [code, { status: 401, reason: 'invalid_dpop_proof', error: 'invalid_dpop_proof', description: 'the DPoP proof is invalid', challenge: 'invalid_token' }]),
 ]) as { readonly [C in SenderDenyCode]: DenialSpec };
 
 /** The one table (README, Responses). Typed by code: a code without a row does not compile. */
