@@ -7,6 +7,9 @@
  * these classes are thrown only at boundaries (config load, CLI) or carried
  * inside a returned result.
  */
+import type { DpopErrorCode } from './auth/dpop.js';
+import type { SenderConstraintCode } from './auth/sender-constraint.js';
+
 export class ScopegateError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
@@ -145,8 +148,15 @@ export type AuthzDenyCode =
 /** 403: a CORS preflight from an Origin not in cors.allowed_origins. */
 export type CorsDenyCode = 'ERR_REQUEST_CORS_ORIGIN_NOT_ALLOWED';
 
+/**
+ * Sender-constrained tokens (RFC 9449 DPoP, RFC 8705 certificate-bound): a binding
+ * that cannot be checked (401 invalid_token, cause sender_constraint) and a DPoP
+ * proof that fails (401 invalid_dpop_proof). Defined beside the checks that return them.
+ */
+export type SenderDenyCode = SenderConstraintCode | DpopErrorCode;
+
 /** Every code a deny can carry: the keys of the denial table. */
-export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | AuthzDenyCode | CorsDenyCode;
+export type DenyCode = PathErrorCode | TokenErrorCode | RequestDenyCode | AuthzDenyCode | CorsDenyCode | SenderDenyCode;
 
 /**
  * Requests answered on the raw socket, before Node could hand over a request: the

@@ -76,6 +76,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 
   metrics.setIssuerStateSource(() => generation.verifier.issuerStates());
   metrics.setTokenCacheSource(() => generation.verifier.cacheStats());
+  metrics.setReplayCacheSource(() => generation.planner.dpop?.replayCacheSize());
   metrics.setConfigHash(config.source.hash);
   metrics.setReadySource(() => !draining && generation.verifier.ready());
 

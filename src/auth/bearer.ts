@@ -1,16 +1,18 @@
 /**
- * Authorization header → bearer token (RFC 6750 §2.1), and the query-token refusal
+ * Authorization header → access token and its scheme: `Bearer` (RFC 6750 §2.1) or
+ * `DPoP` (RFC 9449 §7.1, same b64token syntax), and the query-token refusal
  * (DESIGN.md §4). Hot path: one pass over rawHeaders, no regex, and the only
  * allocations are the token slice and its result object; every failure result is
  * a shared frozen constant.
  */
 import { hexValue } from '../routes/normalize.js';
+import type { AuthScheme } from './sender-constraint.js';
 
 /** Codes for requests refused with 400 invalid_request before any token is read. */
 export type BearerRequestErrorCode = 'ERR_AUTH_DUPLICATE_AUTHORIZATION';
 
 export type BearerResult =
-  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'token'; readonly token: string; readonly scheme: AuthScheme }
   /** No Authorization header, an empty one, or another scheme (Basic …): 401 without an error code. */
   | { readonly kind: 'missing' }
   /** Bearer scheme but not one space + b64token: 401 invalid_token. */
@@ -24,6 +26,11 @@ const INVALID: BearerResult = Object.freeze({
   code: 'ERR_AUTH_TOKEN_MALFORMED',
   description: 'The Authorization header is not "Bearer" followed by one space and a token',
 });
+const INVALID_DPOP: BearerResult = Object.freeze({
+  kind: 'invalid',
+  code: 'ERR_AUTH_TOKEN_MALFORMED',
+  description: 'The Authorization header is not "DPoP" followed by one space and a token',
+});
 const DUPLICATE: BearerResult = Object.freeze({
   kind: 'bad_request',
   code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION',
@@ -32,6 +39,7 @@ const DUPLICATE: BearerResult = Object.freeze({
 
 const AUTHORIZATION = 'authorization';
 const BEARER = 'bearer';
+const DPOP = 'dpop';
 const SP = 0x20;
 const HTAB = 0x09;
 
@@ -79,8 +87,10 @@ export function isB64Token(s: string, start = 0): boolean {
  * the raw list is the only place a duplicate can be seen (DESIGN.md §7).
  *
  * - header name case-insensitive; a second Authorization header → bad_request, whatever its value;
- * - no header, an empty value, or a scheme other than Bearer → missing;
- * - scheme "Bearer" in any case, then exactly one SP and a non-empty credential → token;
+ * - no header, an empty value, or a scheme other than Bearer or DPoP → missing;
+ * - scheme "Bearer" or "DPoP" in any case, then exactly one SP and a non-empty credential → token
+ *   with its scheme (whether the token must be, or must not be, DPoP-bound is decided after
+ *   verification: auth/sender-constraint.ts);
  * - anything else that starts with the Bearer scheme (`Bearer`, `Bearer `, two spaces, a tab)
  *   → invalid. An empty token is therefore *invalid*, not missing: the client did try to
  *   present a bearer token.
@@ -97,16 +107,22 @@ export function extractBearer(rawHeaders: readonly string[]): BearerResult {
     }
   }
   if (value === undefined || value.length === 0) return MISSING;
-  if (!startsWithLower(value, BEARER)) return MISSING;
-  if (value.length > BEARER.length) {
-    const next = value.charCodeAt(BEARER.length);
+  if (startsWithLower(value, BEARER)) return afterScheme(value, BEARER.length, 'Bearer', INVALID);
+  if (startsWithLower(value, DPOP)) return afterScheme(value, DPOP.length, 'DPoP', INVALID_DPOP);
+  return MISSING;
+}
+
+/** The credential after a scheme name of `n` characters: the same syntax rules for Bearer and DPoP. */
+function afterScheme(value: string, n: number, scheme: AuthScheme, invalid: BearerResult): BearerResult {
+  if (value.length > n) {
+    const next = value.charCodeAt(n);
     // "Bearerish xyz" is some other scheme; "Bearer\txyz" is a malformed Bearer attempt.
     if (next !== SP && next !== HTAB) return MISSING;
-    if (next === SP && value.length > BEARER.length + 1 && value.charCodeAt(BEARER.length + 1) !== SP) {
-      return { kind: 'token', token: value.slice(BEARER.length + 1) };
+    if (next === SP && value.length > n + 1 && value.charCodeAt(n + 1) !== SP) {
+      return { kind: 'token', token: value.slice(n + 1), scheme };
     }
   }
-  return INVALID;
+  return invalid;
 }
 
 /** Bound on nested percent-decoding (`access%255Ftoken` → `access%5Ftoken` → `access_token`). */

@@ -8,6 +8,7 @@
  */
 import type { ScopeClaim } from '../config/schema.js';
 import { TokenError } from '../errors.js';
+import { readConfirmation } from './sender-constraint.js';
 import { tokenError } from './token-error.js';
 import type { VerifiedToken } from './types.js';
 
@@ -186,7 +187,10 @@ export function buildVerifiedToken(
 
   const granted = internScopes(scopes);
   const iat = payload.iat;
+  // Cached with the token: the binding is the token's; the proof of it is checked per request.
+  const cnf = readConfirmation(payload.cnf);
   return Object.freeze({
+    ...(cnf === undefined ? {} : { cnf }),
     issuer,
     subject,
     clientId: clientIdClaim ?? azp,

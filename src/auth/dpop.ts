@@ -55,31 +55,31 @@ export interface DpopRequest {
 }
 
 export type DpopErrorCode =
-  | 'ERR_DPOP_PROOF_MISSING'
-  | 'ERR_DPOP_PROOF_DUPLICATE'
-  | 'ERR_DPOP_PROOF_MALFORMED'
-  | 'ERR_DPOP_TYP'
-  | 'ERR_DPOP_ALG'
-  | 'ERR_DPOP_JWK'
-  | 'ERR_DPOP_SIGNATURE'
-  | 'ERR_DPOP_CLAIM_INVALID'
-  | 'ERR_DPOP_HTM'
-  | 'ERR_DPOP_HTU'
-  | 'ERR_DPOP_HTU_QUERY'
-  | 'ERR_DPOP_IAT_STALE'
-  | 'ERR_DPOP_IAT_FUTURE'
-  | 'ERR_DPOP_ATH_MISSING'
-  | 'ERR_DPOP_ATH'
-  | 'ERR_DPOP_JKT'
-  | 'ERR_DPOP_REPLAY'
-  | 'ERR_DPOP_REPLAY_CACHE_FULL';
+  | 'ERR_AUTH_DPOP_PROOF_MISSING'
+  | 'ERR_AUTH_DPOP_PROOF_DUPLICATE'
+  | 'ERR_AUTH_DPOP_PROOF_MALFORMED'
+  | 'ERR_AUTH_DPOP_TYP'
+  | 'ERR_AUTH_DPOP_ALG'
+  | 'ERR_AUTH_DPOP_JWK'
+  | 'ERR_AUTH_DPOP_SIGNATURE'
+  | 'ERR_AUTH_DPOP_CLAIM_INVALID'
+  | 'ERR_AUTH_DPOP_HTM'
+  | 'ERR_AUTH_DPOP_HTU'
+  | 'ERR_AUTH_DPOP_HTU_QUERY'
+  | 'ERR_AUTH_DPOP_IAT_STALE'
+  | 'ERR_AUTH_DPOP_IAT_FUTURE'
+  | 'ERR_AUTH_DPOP_ATH_MISSING'
+  | 'ERR_AUTH_DPOP_ATH'
+  | 'ERR_AUTH_DPOP_JKT'
+  | 'ERR_AUTH_DPOP_REPLAY'
+  | 'ERR_AUTH_DPOP_REPLAY_CACHE_FULL';
 
 /** Every refusal in the order the checks run (`explain` prints the ones before a failure as passed). */
 export const DPOP_CHECKS: readonly DpopErrorCode[] = [
-  'ERR_DPOP_PROOF_MISSING', 'ERR_DPOP_PROOF_DUPLICATE', 'ERR_DPOP_PROOF_MALFORMED', 'ERR_DPOP_TYP', 'ERR_DPOP_ALG',
-  'ERR_DPOP_JWK', 'ERR_DPOP_SIGNATURE', 'ERR_DPOP_CLAIM_INVALID', 'ERR_DPOP_HTM', 'ERR_DPOP_HTU_QUERY', 'ERR_DPOP_HTU',
-  'ERR_DPOP_IAT_STALE', 'ERR_DPOP_IAT_FUTURE', 'ERR_DPOP_ATH_MISSING', 'ERR_DPOP_ATH', 'ERR_DPOP_JKT',
-  'ERR_DPOP_REPLAY', 'ERR_DPOP_REPLAY_CACHE_FULL',
+  'ERR_AUTH_DPOP_PROOF_MISSING', 'ERR_AUTH_DPOP_PROOF_DUPLICATE', 'ERR_AUTH_DPOP_PROOF_MALFORMED', 'ERR_AUTH_DPOP_TYP', 'ERR_AUTH_DPOP_ALG',
+  'ERR_AUTH_DPOP_JWK', 'ERR_AUTH_DPOP_SIGNATURE', 'ERR_AUTH_DPOP_CLAIM_INVALID', 'ERR_AUTH_DPOP_HTM', 'ERR_AUTH_DPOP_HTU_QUERY', 'ERR_AUTH_DPOP_HTU',
+  'ERR_AUTH_DPOP_IAT_STALE', 'ERR_AUTH_DPOP_IAT_FUTURE', 'ERR_AUTH_DPOP_ATH_MISSING', 'ERR_AUTH_DPOP_ATH', 'ERR_AUTH_DPOP_JKT',
+  'ERR_AUTH_DPOP_REPLAY', 'ERR_AUTH_DPOP_REPLAY_CACHE_FULL',
 ];
 
 export interface DpopFailure {
@@ -102,24 +102,24 @@ export interface DpopVerifier {
 }
 
 const DESCRIPTIONS: Readonly<Record<DpopErrorCode, string>> = {
-  ERR_DPOP_PROOF_MISSING: 'A DPoP-bound token needs one DPoP proof header',
-  ERR_DPOP_PROOF_DUPLICATE: 'More than one DPoP proof',
-  ERR_DPOP_PROOF_MALFORMED: 'The DPoP proof is not a well-formed JWT',
-  ERR_DPOP_TYP: 'The DPoP proof typ is not dpop+jwt',
-  ERR_DPOP_ALG: 'The DPoP proof algorithm is not allowed',
-  ERR_DPOP_JWK: 'The DPoP proof jwk is not a usable public key',
-  ERR_DPOP_SIGNATURE: 'The DPoP proof signature is invalid',
-  ERR_DPOP_CLAIM_INVALID: 'The DPoP proof lacks a valid jti, htm, htu or iat claim',
-  ERR_DPOP_HTM: 'The DPoP proof htm does not match the request method',
-  ERR_DPOP_HTU: 'The DPoP proof htu does not match the request URI',
-  ERR_DPOP_HTU_QUERY: 'The DPoP proof htu carries a query or fragment',
-  ERR_DPOP_IAT_STALE: 'The DPoP proof is too old',
-  ERR_DPOP_IAT_FUTURE: 'The DPoP proof is issued in the future',
-  ERR_DPOP_ATH_MISSING: 'The DPoP proof has no ath claim',
-  ERR_DPOP_ATH: 'The DPoP proof ath does not match the access token',
-  ERR_DPOP_JKT: 'The DPoP proof key is not the key the access token is bound to',
-  ERR_DPOP_REPLAY: 'The DPoP proof has been used before',
-  ERR_DPOP_REPLAY_CACHE_FULL: 'The DPoP proof cannot be checked for replay now',
+  ERR_AUTH_DPOP_PROOF_MISSING: 'A DPoP-bound token needs one DPoP proof header',
+  ERR_AUTH_DPOP_PROOF_DUPLICATE: 'More than one DPoP proof',
+  ERR_AUTH_DPOP_PROOF_MALFORMED: 'The DPoP proof is not a well-formed JWT',
+  ERR_AUTH_DPOP_TYP: 'The DPoP proof typ is not dpop+jwt',
+  ERR_AUTH_DPOP_ALG: 'The DPoP proof algorithm is not allowed',
+  ERR_AUTH_DPOP_JWK: 'The DPoP proof jwk is not a usable public key',
+  ERR_AUTH_DPOP_SIGNATURE: 'The DPoP proof signature is invalid',
+  ERR_AUTH_DPOP_CLAIM_INVALID: 'The DPoP proof lacks a valid jti, htm, htu or iat claim',
+  ERR_AUTH_DPOP_HTM: 'The DPoP proof htm does not match the request method',
+  ERR_AUTH_DPOP_HTU: 'The DPoP proof htu does not match the request URI',
+  ERR_AUTH_DPOP_HTU_QUERY: 'The DPoP proof htu carries a query or fragment',
+  ERR_AUTH_DPOP_IAT_STALE: 'The DPoP proof is too old',
+  ERR_AUTH_DPOP_IAT_FUTURE: 'The DPoP proof is issued in the future',
+  ERR_AUTH_DPOP_ATH_MISSING: 'The DPoP proof has no ath claim',
+  ERR_AUTH_DPOP_ATH: 'The DPoP proof ath does not match the access token',
+  ERR_AUTH_DPOP_JKT: 'The DPoP proof key is not the key the access token is bound to',
+  ERR_AUTH_DPOP_REPLAY: 'The DPoP proof has been used before',
+  ERR_AUTH_DPOP_REPLAY_CACHE_FULL: 'The DPoP proof cannot be checked for replay now',
 };
 
 // Refusals are expected (replays, clock drift, attacks): one frozen result per code, built once.
@@ -157,29 +157,29 @@ const embeddedKey: typeof EmbeddedJWK = async (header, token) => {
 
 /** jose's rejection of a proof → our refusal, by jose's error `code`. */
 function joseFailure(e: unknown): DpopFailure {
-  if (e === KEY_UNUSABLE) return FAIL.ERR_DPOP_JWK;
+  if (e === KEY_UNUSABLE) return FAIL.ERR_AUTH_DPOP_JWK;
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   switch (code) {
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return FAIL.ERR_DPOP_SIGNATURE;
+      return FAIL.ERR_AUTH_DPOP_SIGNATURE;
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return FAIL.ERR_DPOP_ALG;
+      return FAIL.ERR_AUTH_DPOP_ALG;
     case 'ERR_JWT_EXPIRED': // an optional `exp` in the past
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': // a non-numeric iat, or an `nbf` ahead
-      return FAIL.ERR_DPOP_CLAIM_INVALID;
+      return FAIL.ERR_AUTH_DPOP_CLAIM_INVALID;
     default:
-      return FAIL.ERR_DPOP_PROOF_MALFORMED;
+      return FAIL.ERR_AUTH_DPOP_PROOF_MALFORMED;
   }
 }
 
 /** The single proof, or why there is none (RFC 9449 §4.3 step 1). */
 function singleProof(values: readonly string[]): string | DpopFailure {
-  if (values.length > 1) return FAIL.ERR_DPOP_PROOF_DUPLICATE;
+  if (values.length > 1) return FAIL.ERR_AUTH_DPOP_PROOF_DUPLICATE;
   const proof = values[0];
-  if (proof === undefined || proof === '') return FAIL.ERR_DPOP_PROOF_MISSING;
+  if (proof === undefined || proof === '') return FAIL.ERR_AUTH_DPOP_PROOF_MISSING;
   // A compact JWS has no comma: one here is two header lines a proxy folded into one.
-  if (proof.includes(',')) return FAIL.ERR_DPOP_PROOF_DUPLICATE;
-  if (proof.length > MAX_PROOF_CHARS) return FAIL.ERR_DPOP_PROOF_MALFORMED;
+  if (proof.includes(',')) return FAIL.ERR_AUTH_DPOP_PROOF_DUPLICATE;
+  if (proof.length > MAX_PROOF_CHARS) return FAIL.ERR_AUTH_DPOP_PROOF_MALFORMED;
   return proof;
 }
 
@@ -190,15 +190,15 @@ function checkedHeader(proof: string, allowed: ReadonlySet<string>): { readonly 
     header = decodeProtectedHeader(proof);
   } catch {
     // decodeProtectedHeader's only failure is an undecodable first segment.
-    return FAIL.ERR_DPOP_PROOF_MALFORMED;
+    return FAIL.ERR_AUTH_DPOP_PROOF_MALFORMED;
   }
-  if (header.typ !== 'dpop+jwt') return FAIL.ERR_DPOP_TYP;
-  if (typeof header.alg !== 'string' || !allowed.has(header.alg)) return FAIL.ERR_DPOP_ALG;
+  if (header.typ !== 'dpop+jwt') return FAIL.ERR_AUTH_DPOP_TYP;
+  if (typeof header.alg !== 'string' || !allowed.has(header.alg)) return FAIL.ERR_AUTH_DPOP_ALG;
   const jwk: unknown = header.jwk;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return FAIL.ERR_DPOP_JWK;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return FAIL.ERR_AUTH_DPOP_JWK;
   const members = jwk as Record<string, unknown>;
-  if (typeof members.kty !== 'string' || !ASYMMETRIC_KTY.has(members.kty)) return FAIL.ERR_DPOP_JWK;
-  for (const m of PRIVATE_MEMBERS) if (m in members) return FAIL.ERR_DPOP_JWK;
+  if (typeof members.kty !== 'string' || !ASYMMETRIC_KTY.has(members.kty)) return FAIL.ERR_AUTH_DPOP_JWK;
+  for (const m of PRIVATE_MEMBERS) if (m in members) return FAIL.ERR_AUTH_DPOP_JWK;
   return { jwk: members as JWK };
 }
 
@@ -239,22 +239,22 @@ export function createDpopVerifier(options: DpopOptions): DpopVerifier {
   /** Steps after the signature: request binding, time window, token binding, replay. */
   async function checkClaims(payload: JWTPayload, thumbprintOf: Promise<string | undefined>, req: DpopRequest, nowMs: number): Promise<DpopResult> {
     const claims = requiredClaims(payload);
-    if (claims === undefined) return FAIL.ERR_DPOP_CLAIM_INVALID;
-    if (claims.htm !== req.method) return FAIL.ERR_DPOP_HTM;
+    if (claims === undefined) return FAIL.ERR_AUTH_DPOP_CLAIM_INVALID;
+    if (claims.htm !== req.method) return FAIL.ERR_AUTH_DPOP_HTM;
     const htu = normalizeHttpUri(claims.htu);
-    if (htu === HTU_QUERY) return FAIL.ERR_DPOP_HTU_QUERY;
-    if (typeof htu === 'string' || !origins.has(htu.origin) || htu.path !== req.path) return FAIL.ERR_DPOP_HTU;
+    if (htu === HTU_QUERY) return FAIL.ERR_AUTH_DPOP_HTU_QUERY;
+    if (typeof htu === 'string' || !origins.has(htu.origin) || htu.path !== req.path) return FAIL.ERR_AUTH_DPOP_HTU;
     const nowS = nowMs / 1000;
-    if (claims.iat < nowS - windowS) return FAIL.ERR_DPOP_IAT_STALE;
-    if (claims.iat > nowS + windowS) return FAIL.ERR_DPOP_IAT_FUTURE;
-    if (payload.ath === undefined) return FAIL.ERR_DPOP_ATH_MISSING;
-    if (payload.ath !== accessTokenHash(req.accessToken)) return FAIL.ERR_DPOP_ATH;
+    if (claims.iat < nowS - windowS) return FAIL.ERR_AUTH_DPOP_IAT_STALE;
+    if (claims.iat > nowS + windowS) return FAIL.ERR_AUTH_DPOP_IAT_FUTURE;
+    if (payload.ath === undefined) return FAIL.ERR_AUTH_DPOP_ATH_MISSING;
+    if (payload.ath !== accessTokenHash(req.accessToken)) return FAIL.ERR_AUTH_DPOP_ATH;
     const thumbprint = await thumbprintOf;
-    if (thumbprint === undefined) return FAIL.ERR_DPOP_JWK;
-    if (thumbprint !== req.jkt) return FAIL.ERR_DPOP_JKT;
+    if (thumbprint === undefined) return FAIL.ERR_AUTH_DPOP_JWK;
+    if (thumbprint !== req.jkt) return FAIL.ERR_AUTH_DPOP_JKT;
     // No await between this lookup and the insert: two copies of one proof in flight cannot both pass.
     const admitted = replays.admit(`${thumbprint}.${claims.jti}`, claims.iat + windowS);
-    return admitted === 'ok' ? OK : admitted === 'seen' ? FAIL.ERR_DPOP_REPLAY : FAIL.ERR_DPOP_REPLAY_CACHE_FULL;
+    return admitted === 'ok' ? OK : admitted === 'seen' ? FAIL.ERR_AUTH_DPOP_REPLAY : FAIL.ERR_AUTH_DPOP_REPLAY_CACHE_FULL;
   }
 
   async function verify(req: DpopRequest): Promise<DpopResult> {

@@ -3,6 +3,7 @@
  */
 import type { KeyRefusal } from './jwk-import.js';
 import type { KeysUnavailableError, TokenError } from '../errors.js';
+import type { Confirmation } from './sender-constraint.js';
 
 /**
  * A verified token, as cached: everything the hot path needs, parsed once.
@@ -26,6 +27,11 @@ export interface VerifiedToken {
   readonly keyId: string;
   /** `iat` when the token carries one (seconds since epoch). */
   readonly issuedAt: number | undefined;
+  /**
+   * The `cnf` claim (RFC 7800) as far as scopegate can check it: DPoP `jkt` (RFC 9449)
+   * or `x5t#S256` (RFC 8705). Absent when the token has none: a plain bearer token.
+   */
+  readonly cnf?: Confirmation;
 }
 
 export type VerifyResult =

@@ -20,6 +20,7 @@ interface RouteDraft {
   mode?: EnforcementMode;
   respond?: RouteResponder;
   websocket?: boolean;
+  senderConstrained?: boolean;
 }
 
 interface RouteKeySpec {
@@ -58,6 +59,10 @@ const ROUTE_KEYS: Readonly<Record<string, RouteKeySpec>> = {
   websocket: {
     read: part(bool, (websocket) => ({ websocket })),
     doc: 'true: this GET route accepts `Upgrade: websocket` handshakes, authorized like any request, then both connections are piped until either closes.',
+  },
+  sender_constrained: {
+    read: part(bool, (senderConstrained) => ({ senderConstrained })),
+    doc: 'true: tokens without cnf (DPoP or certificate binding) are refused on this route (README, Sender-constrained tokens).',
   },
   auth: {
     group: 'requirement',
@@ -209,7 +214,9 @@ export function readRoutes(node: YNode, path: string, r: Reporter, file: string)
     if (websocket && (draft.respond !== undefined || parsed.methods.some((m) => m !== 'GET' && m !== 'HEAD'))) {
       r.error(keyNode, keyPath, 'websocket: true needs a GET route that scopegate forwards (the handshake is a GET, RFC 6455 §4.1)');
     }
-    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, ...(websocket ? { websocket } : {}), position: { file, ...r.position(keyNode) } });
+    if (draft.senderConstrained === true && draft.requirement.kind === 'none') r.error(value, keyPath, 'sender_constrained: true needs a token, so the route cannot be { auth: none }');
+    const sender = draft.senderConstrained === undefined ? {} : { senderConstrained: draft.senderConstrained };
+    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, ...(websocket ? { websocket } : {}), ...sender, position: { file, ...r.position(keyNode) } });
     keyNodes.push(keyNode);
   }
   return reportConflicts(routes, keyNodes, path, r) && ok ? routes : undefined;

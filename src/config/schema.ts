@@ -86,6 +86,30 @@ export interface AuthConfig {
   readonly tokenCacheSize: number;
   /** `realm` in WWW-Authenticate challenges. Default "scopegate". */
   readonly realm: string;
+  /** DPoP-bound tokens (RFC 9449); undefined: not configured, DPoP-bound tokens are refused. */
+  readonly dpop?: DpopConfig | undefined;
+  /** Certificate-bound tokens (RFC 8705) behind a TLS-terminating proxy; undefined: not configured. */
+  readonly mtls?: MtlsConfig | undefined;
+  /** Refuse tokens without `cnf` on every route (routes may set `sender_constrained`). Default false. */
+  readonly requireSenderConstrained: boolean;
+}
+
+export interface DpopConfig {
+  /** `scheme://host[:port]` clients use; a proof's `htu` must be one of these + the request path. */
+  readonly origins: readonly string[];
+  /** Proof algorithms, asymmetric only. Default [ES256, EdDSA, RS256]. */
+  readonly algorithms: readonly Algorithm[];
+  /** Seconds: a proof's `iat` must be within ±max_age_s (plus clock_skew_s). Default 60. */
+  readonly maxAgeS: number;
+}
+
+export type CertHeaderFormat = 'xfcc' | 'pem';
+
+export interface MtlsConfig {
+  /** Header the TLS-terminating proxy puts the client certificate in. Default x-forwarded-client-cert. */
+  readonly certHeader: string;
+  /** xfcc (Envoy, Istio) or pem (a URL-encoded PEM, nginx $ssl_client_escaped_cert). Default xfcc. */
+  readonly certHeaderFormat: CertHeaderFormat;
 }
 
 export interface UpstreamConfig {
@@ -215,6 +239,8 @@ export interface RouteConfig {
   readonly respond: RouteResponder | undefined;
   /** `websocket: true`: a GET route that accepts `Upgrade: websocket` handshakes. Absent otherwise. */
   readonly websocket?: true;
+  /** Tokens without `cnf` are refused on this route (`sender_constrained: true`). Absent: false. */
+  readonly senderConstrained?: boolean;
   readonly position: SourcePosition;
 }
 

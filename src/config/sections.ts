@@ -10,10 +10,10 @@ import { CORS, readCors } from './cors.js';
 import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { INTROSPECTION, readIntrospection } from './introspection.js';
 import type { IntrospectionConfig } from './schema.js';
-import { int, listOf, oneOf, reader, str } from './readers.js';
+import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, Config, CorsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
-import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
+import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import { LOOPBACK_HOST, readAlgorithm, readDpopOrigin, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
   url: { key: 'url', read: readUpstreamUrl, required: true, doc: 'http(s) origin of the protected API: scheme, host and port only (no path other than /, no query, no credentials).' },
@@ -52,6 +52,21 @@ export const JWKS: Rows<JwksConfig> = {
   maxBytes: { key: 'max_bytes', read: int([1_024, 16_777_216]), default: 1_048_576, doc: 'Bytes: a larger JWKS response is rejected.' },
 };
 
+// ---- sender-constrained tokens (README, Sender-constrained tokens) ----
+export const DPOP: Rows<DpopConfig> = {
+  origins: { key: 'origins', read: listOf(readDpopOrigin, { nonEmpty: true, unique: true }), required: true, doc: 'scheme://host[:port] clients use to reach this API; a proof `htu` must be one of these + the request path.' },
+  // The three algorithms IdPs and client libraries offer for DPoP keys (Keycloak, Auth0, oauth4webapi).
+  algorithms: { key: 'algorithms', read: listOf(readAlgorithm, { nonEmpty: true, unique: true }), default: ['ES256', 'EdDSA', 'RS256'], doc: 'DPoP proof algorithms, asymmetric only (never none or HS*); the challenge advertises them as algs.' },
+  // s; RFC 9449 §11.1 asks for a short window: a minute covers a request retried once.
+  maxAgeS: { key: 'max_age_s', read: int([1, 600]), default: 60, doc: 'Seconds: a proof iat must be within this (plus clock_skew_s) of now; replayed jti are remembered as long.' },
+};
+
+export const MTLS: Rows<MtlsConfig> = {
+  // Envoy's and Istio's name; set it for nginx (e.g. x-ssl-client-cert).
+  certHeader: { key: 'cert_header', read: readHeaderName, default: 'x-forwarded-client-cert', doc: 'Header the TLS-terminating proxy sets to the client certificate; stripped before forwarding. Only a proxy that overwrites it may sit in front.' },
+  certHeaderFormat: { key: 'cert_header_format', read: oneOf<CertHeaderFormat>(['xfcc', 'pem']), default: 'xfcc', doc: 'xfcc: Envoy/Istio (Hash= hex SHA-256 of the DER, else Cert=). pem: one URL-encoded PEM (nginx $ssl_client_escaped_cert).' },
+};
+
 export const AUTH: Rows<AuthConfig> = {
   // Required unless `introspection` is set: load.ts checks it, the auth row's schema says it.
   issuers: { key: 'issuers', read: listOf(section(ISSUER), { nonEmpty: true }), default: [], doc: 'Trusted JWT issuers (one or more, each listed once); may be left out when introspection is set.' },
@@ -79,6 +94,10 @@ export const AUTH: Rows<AuthConfig> = {
   // The product name: clients see it in WWW-Authenticate; set it to your API's name if you prefer.
   realm: { key: 'realm', read: readRealm, default: 'scopegate', doc: '`realm` in WWW-Authenticate challenges: printable ASCII without " or \\.' },
   introspection: { key: 'introspection', read: readIntrospection, doc: 'Opaque (non-JWT) bearer tokens are checked at this RFC 7662 introspection endpoint.' },
+  dpop: { key: 'dpop', read: section(DPOP), doc: 'DPoP-bound tokens (RFC 9449, cnf.jkt): verify the proof on every request. Unset: DPoP-bound tokens are refused.' },
+  mtls: { key: 'mtls', read: section(MTLS), doc: 'Certificate-bound tokens (RFC 8705, cnf.x5t#S256) behind a TLS-terminating proxy. Unset: such tokens are refused.' },
+  // Off: a plain bearer token stays valid unless the operator opts in (globally, or per route).
+  requireSenderConstrained: { key: 'require_sender_constrained', read: bool, default: false, doc: 'true: tokens without cnf are refused on every route (routes may also set sender_constrained: true).' },
 };
 
 export const IDENTITY_HEADERS: Rows<IdentityHeaders> = {
@@ -230,6 +249,8 @@ export const DEFAULTS = {
     algorithms: ISSUER.algorithms.default ?? [],
     ...(authDefaults as Omit<AuthConfig, 'issuers' | 'introspection'>),
     introspection: defaultsOf(INTROSPECTION) as Pick<IntrospectionConfig, 'cacheTtlS' | 'negativeCacheTtlS' | 'timeoutMs' | 'maxInFlight'>,
+    // What an `auth.dpop` section gets when it is written without them (the section itself is optional: unset, DPoP is off).
+    dpop: defaultsOf(DPOP) as Omit<DpopConfig, 'origins'>,
   },
   identityHeaders: TOP_DEFAULTS.identityHeaders,
   unmatched: TOP_DEFAULTS.unmatched,

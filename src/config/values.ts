@@ -5,6 +5,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { isScalar } from 'yaml';
+import { normalizeOrigins } from '../auth/htu.js';
 import { foldHeaderName } from '../proxy/headers.js';
 import { oneOf, reader, str, type JsonSchema, type Reader } from './readers.js';
 import type { ListenAddress } from './schema.js';
@@ -205,6 +206,19 @@ export const readHeaderName: Reader<string> = reader(headerNameString.schema, (n
     return undefined;
   }
   return lower;
+});
+
+/** A DPoP origin (RFC 9449 §4.3 htu): `scheme://host[:port]`, no path, query or credentials. */
+export const readDpopOrigin: Reader<string> = str({
+  check: (v) => {
+    try {
+      normalizeOrigins([v]);
+      return undefined;
+    } catch {
+      return 'must be an origin, scheme://host[:port] (http or https), without a path, query or fragment';
+    }
+  },
+  schema: { type: 'string', pattern: '^https?://[^/?#@]+/?$' },
 });
 
 /** RFC 9728 resource identifier: an http(s) URL without query or fragment. */

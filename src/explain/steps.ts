@@ -26,6 +26,8 @@ export function denyStep(deny: Deny): string {
     case 'invalid_token':
     case 'keys_unavailable':
       return '4. token';
+    case 'invalid_dpop_proof':
+      return '4. token (DPoP proof)';
     case 'bad_request':
       break;
   }

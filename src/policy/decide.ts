@@ -12,6 +12,7 @@
  */
 import { extractBearer, findQueryParam } from '../auth/bearer.js';
 import { IntrospectionUnavailableError } from '../auth/introspect.js';
+import type { DpopVerifier } from '../auth/dpop.js';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import type { Config, RouteResponder } from '../config/schema.js';
 import { PathError, KeysUnavailableError } from '../errors.js';
@@ -21,6 +22,7 @@ import type { Matcher, RouteDefinition } from '../routes/types.js';
 import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
 import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, NO_ROUTE, routeDenials, type RouteDenials } from './denials.js';
 import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
+import { createSenderGate, type SenderGate, type SenderRequest } from './sender.js';
 
 export interface Decider {
   /**
@@ -30,6 +32,8 @@ export interface Decider {
   decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision>;
   /** The compiled route table, for `check` output and explain. */
   readonly routes: readonly RoutePolicy[];
+  /** The DPoP proof verifier when auth.dpop is configured (its replay cache: the gauge, carried across reloads). */
+  readonly dpop: DpopVerifier | undefined;
 }
 
 /** What the router carries for each route: its requirement and the denials it can produce, built once. */
@@ -42,6 +46,8 @@ export interface RoutePolicy extends RouteDenials {
   readonly shadow: boolean;
   /** scopegate answers this route itself (token info). */
   readonly respond: RouteResponder | undefined;
+  /** Tokens without `cnf` are refused: auth.require_sender_constrained or the route's sender_constrained. */
+  readonly senderConstrained: boolean;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -69,8 +75,9 @@ function buildRoutePolicy(
   requirement: CompiledRequirement,
   shadow: boolean,
   respond: RouteResponder | undefined,
+  senderConstrained: boolean,
 ): RoutePolicy {
-  return Object.freeze({ key, template, methods, requirement, shadow, respond, ...routeDenials(template, requirement.scopes, insufficientScopeText(requirement)) });
+  return Object.freeze({ key, template, methods, requirement, shadow, respond, senderConstrained, ...routeDenials(template, requirement.scopes, insufficientScopeText(requirement)) });
 }
 
 /** `name` is "host" in any case, compared without allocating a lower-cased copy. */
@@ -127,14 +134,15 @@ export function compilePolicies(config: Config): CompiledPolicies {
   for (const route of config.routes) {
     // A route scopegate answers itself has nothing upstream to forward to: always enforced.
     const shadow = (route.mode ?? config.mode) === 'shadow' && route.respond === undefined;
-    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching, rules), shadow, route.respond);
+    const senderConstrained = config.auth.requireSenderConstrained || route.senderConstrained === true;
+    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching, rules), shadow, route.respond, senderConstrained);
     policies.push(policy);
     definitions.push({ template: route.path, methods: route.methods, data: policy });
   }
   return { policies: Object.freeze(policies), matcher: compileRouter(definitions) };
 }
 
-export function createDecider(config: Config, verifier: TokenVerifier, compiled: CompiledPolicies = compilePolicies(config)): Decider {
+export function createDecider(config: Config, verifier: TokenVerifier, compiled: CompiledPolicies = compilePolicies(config), sender: SenderGate = createSenderGate(config)): Decider {
   const { matcher, policies } = compiled;
   const limits: PathLimits = {
     maxTargetBytes: config.limits.maxPathBytes,
@@ -148,7 +156,8 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     return { kind: 'forward', allow: true, route, path, query, token, paramNames: names, paramValues: values, wouldDeny };
   }
 
-  function afterVerify(result: VerifyResult, policy: RoutePolicy, path: string, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision {
+  function afterVerify(result: VerifyResult, policy: RoutePolicy, sent: SenderRequest, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision | Promise<Decision> {
+    const path = sent.path;
     if (!result.ok) {
       const error = result.error;
       const refused =
@@ -162,16 +171,32 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
       // An unverified token never becomes identity: forward it without one.
       return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, paramNames, paramValues) : refused;
     }
+    const token = result.token;
+    // A plain Bearer token where no binding is required skips the sender step (the common case).
+    if (token.cnf === undefined && sent.scheme === 'Bearer' && !policy.senderConstrained) return afterBinding(token, policy, path, query, paramNames, paramValues);
+    // Before the scope check: a binding that does not hold is a 401, never a 403.
+    const held = sender.check(sent, token, policy.template, policy.senderConstrained);
+    const next = (refused: Deny | undefined): Decision =>
+      refused === undefined
+        ? afterBinding(token, policy, path, query, paramNames, paramValues)
+        : // A token whose binding failed is not the caller's: in shadow mode it is forwarded without identity.
+          policy.shadow
+          ? shadowAllow(refused, policy.template, path, query, undefined, paramNames, paramValues)
+          : refused;
+    return held instanceof Promise ? held.then(next) : next(held);
+  }
+
+  function afterBinding(token: VerifiedToken, policy: RoutePolicy, path: string, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision {
     const requirement = policy.requirement;
-    const granted = result.token.scopeSet;
+    const granted = token.scopeSet;
     if (!requirement.satisfiedBy(granted)) {
-      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : policy.insufficientScope;
+      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, token, paramNames, paramValues) : policy.insufficientScope;
     }
     // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
     const deprecatedScopes =
       requirement.deprecatedAliases.length > 0 && !requirement.satisfiedByCurrent(granted) ? requirement.deprecatedAliases.filter((s) => granted.has(s)) : undefined;
     const kind = policy.respond === 'token_info' ? 'token_info' : 'forward';
-    return { kind, allow: true, route: policy.template, path, query, token: result.token, paramNames, paramValues, deprecatedScopes, respond: policy.respond };
+    return { kind, allow: true, route: policy.template, path, query, token, paramNames, paramValues, deprecatedScopes, respond: policy.respond };
   }
 
   function decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision> {
@@ -216,12 +241,13 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
         return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, names, values) : refused;
       }
     }
+    const sent: SenderRequest = { scheme: bearer.scheme, accessToken: bearer.token, method, path, rawHeaders };
     const verified = verifier.verify(bearer.token);
     if (verified instanceof Promise) {
-      return verified.then((result) => afterVerify(result, policy, path, query, names, values));
+      return verified.then((result) => afterVerify(result, policy, sent, query, names, values));
     }
-    return afterVerify(verified, policy, path, query, names, values);
+    return afterVerify(verified, policy, sent, query, names, values);
   }
 
-  return { decide, routes: policies };
+  return { decide, routes: policies, dpop: sender.dpop };
 }

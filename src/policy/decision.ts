@@ -17,7 +17,8 @@ export type DenyReason =
   | 'insufficient_scope'
   | 'bad_request'
   | 'keys_unavailable'
-  | 'cors_origin_not_allowed';
+  | 'cors_origin_not_allowed'
+  | 'invalid_dpop_proof'; // a DPoP proof (RFC 9449 §4.3) failed
 
 /** `cors_preflight`: a CORS preflight answered by scopegate or forwarded (forward_preflight). */
 export type DecisionReason = 'allowed' | 'cors_preflight' | DenyReason;
@@ -74,6 +75,13 @@ export interface Deny {
   readonly challenge?: { readonly error: ChallengeError };
   /** 503: seconds for Retry-After. */
   readonly retryAfterS?: number;
+  /**
+   * Sender-constrained tokens: the whole `WWW-Authenticate` value when it is not a Bearer
+   * challenge (`DPoP error="invalid_dpop_proof", algs="…"`, RFC 9449 §7.1).
+   */
+  readonly wwwAuthenticate?: string;
+  /** Why an invalid_token deny happened when the token itself verified: its binding could not be checked. */
+  readonly cause?: 'sender_constraint';
 }
 
 export type Decision = Allow | Deny;

@@ -9,7 +9,9 @@
  * constants below at load, and each route's own (missing token, insufficient
  * scope, refused query parameters) when the route table is compiled.
  */
-import type { DenyCode, PathErrorCode, TokenErrorCode } from '../errors.js';
+import { DPOP_CHECKS } from '../auth/dpop.js';
+import { SENDER_DESCRIPTIONS } from '../auth/sender-constraint.js';
+import type { DenyCode, PathErrorCode, SenderDenyCode, TokenErrorCode } from '../errors.js';
 import type { ChallengeError, Deny, DenyReason } from './decision.js';
 
 export interface DenialSpec {
@@ -61,10 +63,23 @@ const TOKEN_DENIALS: { readonly [C in TokenErrorCode]: DenialSpec } = {
   ERR_AUTH_TOKEN_INACTIVE: BAD_TOKEN,
 };
 
+/**
+ * Sender-constrained tokens (README, Sender-constrained tokens): a binding that cannot
+ * be checked is invalid_token (the verified token is not the caller's to use); a failed
+ * DPoP proof is invalid_dpop_proof (RFC 9449 §7.1). The description is the check's own.
+ * Their challenge is the DPoP one the sender step passes as `wwwAuthenticate`; the Bearer
+ * `invalid_token` here is only the fail-closed fallback.
+ */
+const SENDER_DENIALS = Object.fromEntries([
+  ...Object.entries(SENDER_DESCRIPTIONS).map(([code, description]) => [code, { ...BAD_TOKEN, description }]),
+  ...DPOP_CHECKS.map((code) => [code, { status: 401, reason: 'invalid_dpop_proof', error: 'invalid_dpop_proof', description: 'the DPoP proof is invalid', challenge: 'invalid_token' }]),
+]) as { readonly [C in SenderDenyCode]: DenialSpec };
+
 /** The one table (README, Responses). Typed by code: a code without a row does not compile. */
 export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
   ...PATH_DENIALS,
   ...TOKEN_DENIALS,
+  ...SENDER_DENIALS,
   ERR_ROUTE_NOT_FOUND: { status: 404, reason: 'no_route', error: 'not_found', description: 'no route matches this path' },
   ERR_ROUTE_METHOD_NOT_ALLOWED: { status: 405, reason: 'method_not_allowed', error: 'method_not_allowed', description: 'the method is not allowed on this route' },
   // Not invalid_request: nothing about the request is malformed; it simply carries no credentials (RFC 6750 §3.1).
@@ -122,6 +137,8 @@ export interface DenyDetail {
   readonly allowMethods?: readonly string[];
   /** 503: seconds for Retry-After. */
   readonly retryAfterS?: number;
+  /** A non-Bearer challenge (DPoP), written as is. */
+  readonly wwwAuthenticate?: string;
 }
 
 /** One shared challenge object per error code: a deny never allocates its own. */
@@ -151,6 +168,8 @@ export function deny(code: DenyCode, route: string | undefined, detail?: DenyDet
   if (detail?.allowMethods !== undefined) d.allowMethods = detail.allowMethods;
   if (spec.challenge !== undefined) d.challenge = CHALLENGES[spec.challenge];
   if (detail?.retryAfterS !== undefined) d.retryAfterS = detail.retryAfterS;
+  if (detail?.wwwAuthenticate !== undefined) d.wwwAuthenticate = detail.wwwAuthenticate;
+  if (code in SENDER_DESCRIPTIONS) d.cause = 'sender_constraint';
   return d;
 }
 

@@ -21,6 +21,8 @@
  * (WebSocket, proxy/upgrade.ts) are built only here; a new kind joins the union
  * here and nowhere else.
  */
+import type { DpopVerifier } from '../auth/dpop.js';
+import type { ReplayCache } from '../auth/replay-cache.js';
 import type { TokenVerifier } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import type { UpgradeAction } from '../proxy/upgrade.js';
@@ -29,6 +31,7 @@ import { createDiscovery, type Discovery } from '../respond/discovery.js';
 import { compilePolicies, createDecider, type CompiledPolicies, type RoutePolicy } from './decide.js';
 import type { Allow, Deny } from './decision.js';
 import { MISSING_HOST, TOO_MANY_HEADERS } from './denials.js';
+import { createSenderGate } from './sender.js';
 
 /** Answer the protected-resource metadata document. */
 export interface DiscoveryAction {
@@ -73,6 +76,8 @@ export interface Planner {
   readonly discovery: Discovery | undefined;
   /** CORS, when the config has a `cors:` section. */
   readonly cors: Cors | undefined;
+  /** The DPoP proof verifier when auth.dpop is configured: its replay cache is a gauge and goes to the next generation. */
+  readonly dpop: DpopVerifier | undefined;
 }
 
 export interface PlannerOptions {
@@ -83,6 +88,8 @@ export interface PlannerOptions {
   readonly maxHeaderCount?: number;
   /** An already compiled route table, to share with a trace over the same routes (explain). */
   readonly compiled?: CompiledPolicies;
+  /** The DPoP replay cache of the generation being replaced, so a reload does not forget the proofs already seen. */
+  readonly replayCache?: ReplayCache;
 }
 
 /** Whether a raw request target asks for the metadata document (the query, if any, is ignored). */
@@ -92,7 +99,7 @@ export function isDiscoveryTarget(discovery: Discovery, target: string): boolean
 
 export function createPlanner(config: Config, verifier: TokenVerifier, options: PlannerOptions = {}): Planner {
   const compiled = options.compiled ?? compilePolicies(config);
-  const decider = createDecider(config, verifier, compiled);
+  const decider = createDecider(config, verifier, compiled, createSenderGate(config, options.replayCache));
   const cors = createCors(config, compiled);
   // Templates of `websocket: true` routes (GET only, so the template names the route).
   const websocketRoutes = new Set(config.routes.filter((r) => r.websocket === true).map((r) => r.path));
@@ -122,5 +129,5 @@ export function createPlanner(config: Config, verifier: TokenVerifier, options: 
     return decided instanceof Promise ? decided.then(asUpgrade) : asUpgrade(decided);
   }
 
-  return { plan, routes: decider.routes, discovery, cors };
+  return { plan, routes: decider.routes, discovery, cors, dpop: decider.dpop };
 }

@@ -76,6 +76,8 @@ export interface HeaderContext {
 export interface HeaderPolicyOptions {
   /** Forward the client's Host (default true). */
   readonly preserveHost?: boolean;
+  /** More names stripped like identity headers: the mTLS client-certificate header (auth.mtls.cert_header). */
+  readonly strip?: readonly string[];
 }
 
 export interface HeaderPolicy {
@@ -156,6 +158,7 @@ export function createHeaderPolicy(identity: IdentityHeaders, options: HeaderPol
   const strip = new Set<string>([...HOP_BY_HOP, ...METHOD_OVERRIDE, ...PATH_REWRITE, ...FORWARDING, 'expect']);
   if (subjectHeader !== undefined) strip.add(fold(subjectHeader));
   if (scopesHeader !== undefined) strip.add(fold(scopesHeader));
+  for (const name of options.strip ?? []) strip.add(fold(name));
   // Hop-by-hop names are compared folded too (`transfer_encoding` is not a real
   // hop-by-hop header, but nothing legitimate spells it that way either).
   // Configured names are folded the same way, so `x_auth_subject` in config works.

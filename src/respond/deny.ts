@@ -84,6 +84,8 @@ function challengeOf(deny: Deny): ChallengeError | undefined {
  * metadata, added to every Bearer challenge when discovery is configured.
  */
 export function buildChallenge(deny: Deny, realm: string, resourceMetadata?: string): string | undefined {
+  // A DPoP challenge (sender-constrained tokens) is built once per config, complete.
+  if (deny.wwwAuthenticate !== undefined) return deny.wwwAuthenticate;
   const error = challengeOf(deny);
   if (error === undefined) return undefined;
   let value = `Bearer realm=${quotedRealm(realm)}`;

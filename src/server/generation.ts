@@ -84,7 +84,7 @@ export function buildGeneration(config: Config, verifier: GenerationVerifier, op
     verifier,
     planner,
     answers: createAnswers(config, planner.discovery),
-    headers: createHeaderPolicy(config.identityHeaders),
+    headers: createHeaderPolicy(config.identityHeaders, senderHeaderOptions(config)),
     forwarder:
       config.upstream === undefined
         ? NO_UPSTREAM
@@ -92,6 +92,11 @@ export function buildGeneration(config: Config, verifier: GenerationVerifier, op
           ? previous.forwarder
           : createForwarder(config.upstream),
   };
+}
+
+/** The mTLS certificate header is a credential the proxy in front set: stripped before forwarding, like identity headers. */
+export function senderHeaderOptions(config: Config): { readonly strip?: readonly string[] } {
+  return config.auth.mtls === undefined ? {} : { strip: [config.auth.mtls.certHeader] };
 }
 
 /** Settings a running process cannot change: sockets already bound, Node parser limits fixed at creation. */

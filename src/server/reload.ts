@@ -66,7 +66,8 @@ export function createReloader(deps: ReloadDeps): Reloader {
     const verifier = createGenerationVerifier(next, deps.authHooks, current.verifier);
     let planner: Planner;
     try {
-      planner = createPlanner(next, verifier, { maxHeaderCount: deps.maxHeaderCount });
+      const replayCache = current.planner.dpop?.replayCache;
+      planner = createPlanner(next, verifier, { maxHeaderCount: deps.maxHeaderCount, ...(replayCache === undefined ? {} : { replayCache }) });
     } catch (error) {
       // The loader validated the routes, so this is a bug; keep the old config rather than serve none.
       await retireVerifier(verifier);

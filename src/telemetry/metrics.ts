@@ -43,6 +43,7 @@ const DENY_REASONS: readonly DenyReason[] = [
   'insufficient_scope',
   'bad_request',
   'keys_unavailable',
+  'invalid_dpop_proof',
 ];
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set<string>(HTTP_METHODS);
@@ -105,6 +106,8 @@ export interface Metrics {
   setIssuerStateSource(source: () => readonly IssuerKeyState[]): void;
   /** Read on each scrape for the token cache counters and size. */
   setTokenCacheSource(source: () => TokenCacheStats): void;
+  /** Read on each scrape for scopegate_dpop_replay_cache_entries; undefined while DPoP is not configured. */
+  setReplayCacheSource(source: () => number | undefined): void;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -261,6 +264,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let replaySource: (() => number | undefined) | undefined;
+  new Gauge({
+    name: 'scopegate_dpop_replay_cache_entries',
+    help: 'Entries in the DPoP proof replay cache (jti seen within the proof window); 0 while auth.dpop is not configured.',
+    registers,
+    collect() {
+      this.reset();
+      const size = replaySource?.();
+      if (size !== undefined) this.set(size);
+    },
+  });
+
   // Process-wide like stdout itself: the log output counts, a scrape reads it.
   new Counter({
     name: 'scopegate_log_lines_dropped_total',
@@ -390,6 +405,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setTokenCacheSource(source) {
       cacheSource = source;
+    },
+    setReplayCacheSource(source) {
+      replaySource = source;
     },
   };
 }

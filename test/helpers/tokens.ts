@@ -109,6 +109,7 @@ export function testAuthConfig(
     tokenCacheSize: 1000,
     realm: 'scopegate',
     introspection: undefined,
+    requireSenderConstrained: false,
     ...rest,
     jwks: { maxAgeS: 600, cooldownS: 10, timeoutMs: 2000, maxBytes: 64 * 1024, ...jwks },
   };

@@ -4,11 +4,11 @@ import { isB64Token, extractBearer, findQueryParam, hasAccessTokenQuery } from '
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
 
 t.test('extracts a bearer token', async (t) => {
-  t.same(extractBearer(['Host', 'x', 'Authorization', `Bearer ${TOKEN}`]), { kind: 'token', token: TOKEN });
-  t.same(extractBearer(['authorization', `bearer ${TOKEN}`]), { kind: 'token', token: TOKEN }, 'both lower case');
-  t.same(extractBearer(['AUTHORIZATION', `BEARER ${TOKEN}`]), { kind: 'token', token: TOKEN }, 'both upper case');
-  t.same(extractBearer(['AuThOrIzAtIoN', `bEaReR ${TOKEN}`]), { kind: 'token', token: TOKEN }, 'mixed case');
-  t.same(extractBearer(['Authorization', 'Bearer a-._~+/Z9==']), { kind: 'token', token: 'a-._~+/Z9==' }, 'every b64token char and padding');
+  t.same(extractBearer(['Host', 'x', 'Authorization', `Bearer ${TOKEN}`]), { kind: 'token', token: TOKEN, scheme: 'Bearer' });
+  t.same(extractBearer(['authorization', `bearer ${TOKEN}`]), { kind: 'token', token: TOKEN, scheme: 'Bearer' }, 'both lower case');
+  t.same(extractBearer(['AUTHORIZATION', `BEARER ${TOKEN}`]), { kind: 'token', token: TOKEN, scheme: 'Bearer' }, 'both upper case');
+  t.same(extractBearer(['AuThOrIzAtIoN', `bEaReR ${TOKEN}`]), { kind: 'token', token: TOKEN, scheme: 'Bearer' }, 'mixed case');
+  t.same(extractBearer(['Authorization', 'Bearer a-._~+/Z9==']), { kind: 'token', token: 'a-._~+/Z9==', scheme: 'Bearer' }, 'every b64token char and padding');
 });
 
 t.test('missing: no header, empty header, other schemes', async (t) => {
@@ -47,7 +47,7 @@ t.test('b64token syntax (RFC 6750 §2.1), checked by the verifier on a cache mis
   for (const v of bad) t.equal(isB64Token(v), false, JSON.stringify(v));
   for (const v of [TOKEN, 'a-._~+/Z9==', 'x', 'x=']) t.equal(isB64Token(v), true, JSON.stringify(v));
   // The framing is extractBearer's; the syntax is deferred, so a bad credential comes back as a token.
-  t.same(extractBearer(['Authorization', 'Bearer ab,c']), { kind: 'token', token: 'ab,c' });
+  t.same(extractBearer(['Authorization', 'Bearer ab,c']), { kind: 'token', token: 'ab,c', scheme: 'Bearer' });
 });
 
 t.test('duplicate Authorization headers are a bad request, whatever their values', async (t) => {
@@ -106,4 +106,11 @@ t.test('findQueryParam: the first refused name, in any spelling a lenient upstre
   t.equal(findQueryParam('?method=delete&token=a', names), undefined, 'near misses are fine');
   t.equal(findQueryParam('?q=_method', names), undefined, 'a value is not a name');
   t.equal(findQueryParam('', names), undefined);
+});
+
+t.test('DPoP scheme (RFC 9449 §7.1): the same syntax rules, the scheme returned', async (t) => {
+  t.same(extractBearer(['Authorization', `DPoP ${TOKEN}`]), { kind: 'token', token: TOKEN, scheme: 'DPoP' });
+  t.same(extractBearer(['authorization', `dpop ${TOKEN}`]), { kind: 'token', token: TOKEN, scheme: 'DPoP' }, 'case-insensitive');
+  t.same(extractBearer(['Authorization', `DPoPx ${TOKEN}`]), { kind: 'missing' }, 'another scheme');
+  for (const v of ['DPoP', 'DPoP ', `DPoP  ${TOKEN}`, `DPoP\t${TOKEN}`]) t.equal(extractBearer(['Authorization', v]).kind, 'invalid', JSON.stringify(v));
 });

@@ -1,32 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
+import { makeCertificate, nginxEscape } from '../../helpers/certs.js';
 import { checkCertificateBinding, clientCertificateHash, lastXfccElement, type CertHeaderFormat } from '../../../src/auth/mtls.js';
-
-/** A real self-signed client certificate made by openssl at test time (never committed). */
-function makeCertificate(cn: string): { pem: string; x5t: string; hex: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'scopegate-mtls-'));
-  try {
-    const out = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-subj', `/CN=${cn}/O=Example, Inc.`, '-days', '1', '-out', out], { stdio: 'ignore' });
-    const pem = readFileSync(out, 'utf8');
-    // The expected thumbprint comes from node's own X.509 parser, not from the code under test.
-    const der = new X509Certificate(pem).raw;
-    const digest = createHash('sha256').update(der).digest();
-    return { pem, x5t: digest.toString('base64url'), hex: digest.toString('hex') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const client = makeCertificate('client');
 const stranger = makeCertificate('stranger');
-/** nginx's $ssl_client_escaped_cert escapes far less than encodeURIComponent: newlines and spaces, not + / =. */
-const nginxEscape = (pem: string) => pem.replace(/\n/g, '%0A').replace(/ /g, '%20');
 
 function check(values: readonly string[], format: CertHeaderFormat, x5t = client.x5t): string {
   const r = checkCertificateBinding(values, format, x5t);

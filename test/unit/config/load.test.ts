@@ -76,9 +76,11 @@ t.test('omitted options take DEFAULTS', async (t) => {
   t.same(config.adminListen, DEFAULTS.adminListen);
   t.same(config.upstream, { url: 'http://127.0.0.1:3000', ...DEFAULTS.upstream });
   const { issuers, introspection, ...auth } = config.auth;
-  const { algorithms, introspection: _introspectionDefaults, ...authDefaults } = DEFAULTS.auth;
+  const { algorithms, introspection: _introspectionDefaults, dpop, ...authDefaults } = DEFAULTS.auth;
   t.same(auth, authDefaults);
   t.equal(introspection, undefined, 'no introspection unless configured');
+  t.equal(auth.dpop, undefined, 'auth.dpop is off unless written; its defaults apply inside a written section');
+  t.same(dpop, { algorithms: ['ES256', 'EdDSA', 'RS256'], maxAgeS: 60 });
   t.same(issuers[0]?.algorithms, algorithms);
   t.same(config.identityHeaders, {});
   t.equal(config.unmatched, 'deny');
