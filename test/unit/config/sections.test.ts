@@ -23,8 +23,9 @@ t.test('each YAML key is the snake_case of its Config property, once per table',
 t.test('every option of upstream, auth, jwks and limits is required or has a default within its range', async (t) => {
   for (const [name, rows] of Object.entries({ UPSTREAM, ISSUER, JWKS, AUTH, LIMITS })) {
     for (const [prop, row] of rowsOf(rows)) {
-      // An optional section (auth.introspection) is absent unless configured: its own rows carry the defaults.
-      const optionalSection = name === 'AUTH' && prop === 'introspection';
+      // Optional sections (auth.introspection, auth.dpop, auth.mtls) are absent unless configured: a default
+      // would switch the feature on. Their own rows carry the defaults.
+      const optionalSection = name === 'AUTH' && (prop === 'introspection' || prop === 'dpop' || prop === 'mtls');
       t.ok(row.required === true || row.default !== undefined || optionalSection, `${name}.${prop} is required or has a default`);
       t.ok((row.doc ?? '').length > 10, `${name}.${prop} is documented`);
       const range = (row.read as { range?: readonly [number, number] }).range;
