@@ -201,9 +201,6 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     switch (bearer.kind) {
       case 'missing':
         return policy.shadow ? shadowAllow(policy.missingToken, policy.template, path, query, undefined, names, values) : policy.missingToken;
-      case 'bad_request':
-        // Two Authorization headers: ambiguous, refused in every mode (duplicatedHeader() saw it first).
-        return deny(bearer.code, policy.template, { description: bearer.description });
       case 'invalid': {
         const refused = deny(bearer.code, policy.template, { description: bearer.description });
         return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, names, values) : refused;
