@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
 import type { Allow } from '../policy/decision.js';
+import { HTTP10_TRANSFER_ENCODING } from '../policy/denials.js';
 import type { Action } from '../policy/plan.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
 import type { RecordRequest } from '../telemetry/access.js';
@@ -50,7 +51,8 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   /** Forward an allowed request; records it when the upstream exchange settles. */
   function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation): void {
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
-    if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
+    // HTTP/1.1 only: a 1.0 client's Expect is ignored (RFC 9110 §10.1.1); Node answers 417 to any other 1.1 expectation.
+    if (req.headers.expect !== undefined && req.httpVersionMinor === 1 && !res.headersSent) res.writeContinue();
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
     const reason = allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason;
     gen.forwarder.forward(req, res, allow, headers).then(
@@ -127,6 +129,13 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const gen = deps.current();
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+      // RFC 9112 §6.1: a 1.0 message with Transfer-Encoding has faulty framing; answer it and
+      // close, so no byte after it (the body llhttp may have read as chunks, a smuggled request) is used.
+      res.shouldKeepAlive = false;
+      finish(req, res, HTTP10_TRANSFER_ENCODING, started, gen);
+      return;
+    }
     let action: Action | Promise<Action>;
     try {
       action = gen.planner.plan(req);
