@@ -17,6 +17,7 @@ import type { RecordRequest } from '../telemetry/access.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Generation } from './generation.js';
+import { handleParseFailure, trackResponse } from './in-flight.js';
 
 export interface ListenerDeps {
   /** The generation a request arrives on; it uses that one to the end, across a reload. */
@@ -129,6 +130,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const gen = deps.current();
+    trackResponse(req, res);
     if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
       // RFC 9112 §6.1: a 1.0 message with Transfer-Encoding has faulty framing; answer it and
       // close, so no byte after it (the body llhttp may have read as chunks, a smuggled request) is used.
@@ -197,6 +199,8 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
       socket.destroy();
       return;
     }
+    // A response in progress on this connection is never written into: closed instead (in-flight.ts).
+    if (handleParseFailure(socket) === 'closing') return;
     // The method is unknown (the request line may be what failed to parse): labelled OTHER.
     answerOnSocket(socket, '', clientErrorAnswer(error.code));
   });
