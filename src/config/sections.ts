@@ -9,7 +9,7 @@ import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
 import { defaultsOf, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import type { AuthConfig, Config, EnforcementMode, IdentityHeaders, IssuerConfig, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -181,6 +181,13 @@ export const TOP: Rows<TopLevel> = {
     doc: 'The protected resource (RFC 9728). When set, scopegate serves /.well-known/oauth-protected-resource (path-inserted when the identifier has a path) and adds resource_metadata to its challenges.',
   },
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
+  // Fail closed by default: many upstream frameworks route `/a/b/` to the handler of `/a/b`.
+  routesTrailingSlash: {
+    key: 'routes_trailing_slash',
+    read: oneOf<TrailingSlashMode>(['merge', 'distinct']),
+    default: 'merge',
+    doc: 'merge (default): a request to a path ending in `/` must also satisfy the route its slash-less twin matches for the method (Express, Spring MVC 5, Rails and ASP.NET route both to one handler). distinct: for upstreams that tell the two apart. `scopegate check` lists the twin pairs whose requirements differ.',
+  },
 };
 
 /** What an empty file would get: the top-level defaults (required sections are left undefined). */
@@ -195,6 +202,7 @@ export const DEFAULTS = {
   identityHeaders: TOP_DEFAULTS.identityHeaders,
   unmatched: TOP_DEFAULTS.unmatched,
   mode: TOP_DEFAULTS.mode,
+  routesTrailingSlash: TOP_DEFAULTS.routesTrailingSlash,
   limits: TOP_DEFAULTS.limits,
 } as const;
 

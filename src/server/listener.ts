@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
 import type { Allow } from '../policy/decision.js';
-import { HTTP10_TRANSFER_ENCODING } from '../policy/denials.js';
+import { LEGACY_TRANSFER_ENCODING } from '../policy/denials.js';
 import type { Action } from '../policy/plan.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
 import type { RecordRequest } from '../telemetry/access.js';
@@ -135,7 +135,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
       // RFC 9112 §6.1: a 1.0 message with Transfer-Encoding has faulty framing; answer it and
       // close, so no byte after it (the body llhttp may have read as chunks, a smuggled request) is used.
       res.shouldKeepAlive = false;
-      finish(req, res, HTTP10_TRANSFER_ENCODING, started, gen);
+      finish(req, res, LEGACY_TRANSFER_ENCODING, started, gen);
       return;
     }
     let action: Action | Promise<Action>;
