@@ -8,17 +8,12 @@
 import { hexValue } from '../routes/normalize.js';
 import type { AuthScheme } from './sender-constraint.js';
 
-/** Codes for requests refused with 400 invalid_request before any token is read. */
-export type BearerRequestErrorCode = 'ERR_AUTH_DUPLICATE_AUTHORIZATION';
-
 export type BearerResult =
   | { readonly kind: 'token'; readonly token: string; readonly scheme: AuthScheme }
   /** No Authorization header, an empty one, or another scheme (Basic …): 401 without an error code. */
   | { readonly kind: 'missing' }
   /** Bearer scheme but not one space + b64token: 401 invalid_token. */
-  | { readonly kind: 'invalid'; readonly code: 'ERR_AUTH_TOKEN_MALFORMED'; readonly description: string }
-  /** Ambiguous request (two Authorization headers): 400 invalid_request. */
-  | { readonly kind: 'bad_request'; readonly code: BearerRequestErrorCode; readonly description: string };
+  | { readonly kind: 'invalid'; readonly code: 'ERR_AUTH_TOKEN_MALFORMED'; readonly description: string };
 
 const MISSING: BearerResult = Object.freeze({ kind: 'missing' });
 const INVALID: BearerResult = Object.freeze({
@@ -30,11 +25,6 @@ const INVALID_DPOP: BearerResult = Object.freeze({
   kind: 'invalid',
   code: 'ERR_AUTH_TOKEN_MALFORMED',
   description: 'The Authorization header is not "DPoP" followed by one space and a token',
-});
-const DUPLICATE: BearerResult = Object.freeze({
-  kind: 'bad_request',
-  code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION',
-  description: 'More than one Authorization header',
 });
 
 const AUTHORIZATION = 'authorization';
@@ -83,16 +73,18 @@ export function isB64Token(s: string, start = 0): boolean {
 
 /**
  * Read the bearer token from Node's flat `req.rawHeaders` ([name, value, name, value …]).
- * `req.headers` would silently keep only the first of two Authorization headers, so
- * the raw list is the only place a duplicate can be seen (DESIGN.md §7).
+ * A second Authorization header never gets here: decide() refuses it (400) before any
+ * route is looked at, since only rawHeaders shows it (README, Request and credential rules).
  *
- * - header name case-insensitive; a second Authorization header → bad_request, whatever its value;
+ * - header name case-insensitive; the first Authorization header is the one read (plan() refuses
+ *   a second one before this runs: Node keeps only the first, rawHeaders has both);
  * - no header, an empty value, or a scheme other than Bearer or DPoP → missing;
  * - scheme "Bearer" or "DPoP" in any case, then exactly one SP and a non-empty credential → token
  *   with its scheme (whether the token must be, or must not be, DPoP-bound is decided after
  *   verification: auth/sender-constraint.ts);
- * - anything else that starts with the Bearer scheme (`Bearer`, `Bearer `, two spaces, a tab)
- *   → invalid. An empty token is therefore *invalid*, not missing: the client did try to
+ * - anything else that starts with the Bearer scheme (`Bearer`, `Bearer `, two or more
+ *   spaces, a tab) → invalid. More than one space is refused although RFC 6750 §2.1 writes
+ *   `1*SP`: upstreams that split the header on one space would read an empty token. An empty token is therefore *invalid*, not missing: the client did try to
  *   present a bearer token.
  * The credential's b64token syntax (no spaces, quotes, commas…) is checked by the verifier
  * on a cache miss (isB64Token), so a malformed credential is still a 401 invalid_token.
@@ -102,8 +94,8 @@ export function extractBearer(rawHeaders: readonly string[]): BearerResult {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     if (name.length === AUTHORIZATION.length && startsWithLower(name, AUTHORIZATION)) {
-      if (value !== undefined) return DUPLICATE;
       value = rawHeaders[i + 1]!;
+      break;
     }
   }
   if (value === undefined || value.length === 0) return MISSING;

@@ -10,7 +10,8 @@
  *   issuer allows (the per-issuer allow-list is applied once `iss` is known);
  * - no header that lets the token choose its own key (`jwk`, `jku`, `x5u`, `x5c`),
  *   no `crit` and no `b64`;
- * - `kid`, when present, a non-empty string.
+ * - `kid`, when present, a non-empty string;
+ * - `typ` not another kind of JWT (see isOtherJwtKind).
  */
 import { constants, createPublicKey, verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { ALGORITHMS, type Algorithm } from '../config/schema.js';
@@ -76,7 +77,26 @@ function parseSegment(token: string, from: number, to: number): Record<string, u
   return value as Record<string, unknown>;
 }
 
-/** The header rules after the structure: alg, key-bearing and extension parameters, kid. */
+const MEDIA_TYPE_PREFIX = 'application/';
+const JWT_SUFFIX = '+jwt';
+/** RFC 9068 §2.1: the one explicit type of a JWT access token. */
+const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/**
+ * Whether a JWS `typ` names a kind of JWT other than an access token (RFC 8725 §3.11):
+ * a `+jwt` media type (`logout+jwt`, `dpop+jwt`, `secevent+jwt`, …) other than `at+jwt`,
+ * compared case-insensitively with or without `application/` (RFC 7515 §4.1.9). Such a
+ * token was signed by a trusted key for another purpose and must not pass as an access
+ * token. Absent, `JWT` or any other value passes: major IdPs send `JWT` or nothing.
+ */
+export function isOtherJwtKind(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  let t = typ.trim().toLowerCase();
+  if (t.startsWith(MEDIA_TYPE_PREFIX)) t = t.slice(MEDIA_TYPE_PREFIX.length);
+  return t.endsWith(JWT_SUFFIX) && t !== ACCESS_TOKEN_TYP;
+}
+
+/** The header rules after the structure: alg, key-bearing and extension parameters, kid, typ. */
 function checkHeader(header: Record<string, unknown>, allowed: ReadonlySet<string>): TokenError | undefined {
   const alg = header.alg;
   if (typeof alg !== 'string') return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token header has no alg');
@@ -95,6 +115,7 @@ function checkHeader(header: Record<string, unknown>, allowed: ReadonlySet<strin
   if (kid !== undefined && (typeof kid !== 'string' || kid === '')) {
     return tokenError('ERR_AUTH_TOKEN_MALFORMED', 'The token kid is not a non-empty string');
   }
+  if (isOtherJwtKind(header.typ)) return tokenError('ERR_AUTH_TOKEN_HEADER_FORBIDDEN', 'The token typ names another kind of JWT, not an access token');
   return undefined;
 }
 

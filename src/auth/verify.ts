@@ -19,8 +19,9 @@
  * - A token without `kid` is accepted only when the issuer's set holds exactly one key
  *   that can verify its alg; with several we refuse rather than try each (trying keys
  *   in turn multiplies the work an attacker can cause and blurs which key signed).
- * - `typ` is not enforced: RFC 9068 asks for `at+jwt`, but major IdPs send `JWT` or
- *   nothing; exact `iss` + `aud` are what keep ID tokens and foreign JWTs out.
+ * - `typ` is not required to be `at+jwt`: RFC 9068 asks for it, but major IdPs send `JWT`
+ *   or nothing; only another JWT kind (`logout+jwt`, …) is refused (jws.ts, RFC 8725
+ *   §3.11). Exact `iss` + `aud` are what keep ID tokens and foreign JWTs out.
  * - Errors: every rejection is a TokenError with one of the codes in errors.ts; node:crypto
  *   failures (a signature of the wrong size) are a false signature check, never a throw.
  */

@@ -1,6 +1,7 @@
 /** `scopegate check`: validate a config and print the compiled route table as an operator reads it. */
 import type { Config } from '../config/schema.js';
 import { compilePolicies } from '../policy/decide.js';
+import { twinPairs } from '../policy/twins.js';
 import { configPath, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loadOrReport, type CommandIo } from './io.js';
 import { fileArgument, parseCommon } from './usage.js';
 
@@ -21,6 +22,18 @@ export function formatRouteTable(config: Config): string {
   return [line(['METHOD', 'PATH', 'REQUIRES']), ...rows.map(line)].join('\n');
 }
 
+/**
+ * The trailing-slash twin pairs whose requirements differ, one line each, or '' when none
+ * (README, routes_trailing_slash): under `merge` a request to the path needs both.
+ */
+export function formatTwinPairs(config: Config): string {
+  const { policies, matcher } = compilePolicies(config);
+  const pairs = twinPairs(policies, matcher);
+  if (pairs.length === 0) return '';
+  const effect = config.routesTrailingSlash === 'merge' ? 'both requirements apply' : 'routes_trailing_slash: distinct, only the first applies';
+  const lines = pairs.map((p) => `${p.method.padEnd(6)}  ${p.path}  ${p.matched.template} (${p.matched.requirement.text}) + twin ${p.twin.template} (${p.twin.requirement.text})`);
+  return [`Trailing-slash twins with different requirements (${effect}):`, ...lines].join('\n');
+}
 
 /** `scopegate check [--config FILE | FILE]`: validate, print the route table. Exit 1 when invalid. */
 export async function run(argv: readonly string[], io: CommandIo = {}): Promise<number> {
@@ -38,6 +51,8 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   if (config.listen === undefined && config.authzListen !== undefined) {
     out.write(`authz only: decisions on ${config.authzListen.host}:${config.authzListen.port} (/authz/forward, /authz/envoy/...); no listen, no upstream: the proxy in front forwards\n`);
   }
+  const twins = formatTwinPairs(config);
+  if (twins !== '') out.write(`${twins}\n`);
   out.write(`${file}: ok, ${config.routes.length} routes, ${config.auth.issuers.length} issuer(s), config sha256 ${config.source.hash.slice(0, 12)}\n`);
   return EXIT_OK;
 }

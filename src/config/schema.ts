@@ -154,6 +154,9 @@ export interface IdentityHeaders {
 }
 
 /** A route requirement as written in YAML, compiled to a predicate in policy/scopes.ts. */
+/** How `/a/b/` relates to the route of `/a/b` (README, routes_trailing_slash). */
+export type TrailingSlashMode = 'merge' | 'distinct';
+
 export type Requirement =
   | { readonly kind: 'none' } // `{ auth: none }`: public, no token read
   | { readonly kind: 'token' } // `{ auth: token }`: any valid token
@@ -261,6 +264,8 @@ export interface Config {
   readonly unmatched: 'deny';
   /** Global enforcement mode; routes may override it. Default enforce. */
   readonly mode: EnforcementMode;
+  /** Trailing-slash twins: `merge` applies the slash-less twin's requirement too, `distinct` does not. Default merge. */
+  readonly routesTrailingSlash: TrailingSlashMode;
   readonly limits: ServerLimits;
   /** In file order. */
   readonly routes: readonly RouteConfig[];

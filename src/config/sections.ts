@@ -12,7 +12,7 @@ import { INTROSPECTION, readIntrospection } from './introspection.js';
 import type { IntrospectionConfig } from './schema.js';
 import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, UpstreamConfig } from './schema.js';
+import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDpopOrigin, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -223,6 +223,13 @@ export const TOP: Rows<TopLevel> = {
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
   // None by default: without the section scopegate adds and answers no CORS at all.
   cors: { key: 'cors', read: readCors, doc: 'Browser apps on other origins: preflights answered and CORS headers on every response (allowed_origins), or preflights forwarded to an upstream that does its own CORS (forward_preflight).' },
+  // Fail closed by default: many upstream frameworks route `/a/b/` to the handler of `/a/b`.
+  routesTrailingSlash: {
+    key: 'routes_trailing_slash',
+    read: oneOf<TrailingSlashMode>(['merge', 'distinct']),
+    default: 'merge',
+    doc: 'merge (default): a request to a path ending in `/` must also satisfy the route its slash-less twin matches for the method (Express, Spring MVC 5, Rails and ASP.NET route both to one handler). distinct: for upstreams that tell the two apart. `scopegate check` lists the twin pairs whose requirements differ.',
+  },
 };
 
 /**
@@ -255,6 +262,7 @@ export const DEFAULTS = {
   identityHeaders: TOP_DEFAULTS.identityHeaders,
   unmatched: TOP_DEFAULTS.unmatched,
   mode: TOP_DEFAULTS.mode,
+  routesTrailingSlash: TOP_DEFAULTS.routesTrailingSlash,
   limits: TOP_DEFAULTS.limits,
   cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
 } as const;

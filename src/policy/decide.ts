@@ -23,6 +23,7 @@ import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decisio
 import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, NO_ROUTE, routeDenials, type RouteDenials } from './denials.js';
 import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
 import { createSenderGate, type SenderGate, type SenderRequest } from './sender.js';
+import { bothRequirements, createTwinResolver } from './twins.js';
 
 export interface Decider {
   /**
@@ -150,6 +151,13 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
   };
 
   const globalShadow = config.mode === 'shadow';
+  // Trailing-slash twins (policy/twins.ts): both requirements; enforced, and sender-constrained, when either route is.
+  const twinOf =
+    config.routesTrailingSlash === 'distinct'
+      ? undefined
+      : createTwinResolver(matcher, (matched: RoutePolicy, twin: RoutePolicy) =>
+          buildRoutePolicy(matched.key, matched.template, matched.methods, bothRequirements(matched.requirement, twin.requirement), matched.shadow && twin.shadow, matched.respond, matched.senderConstrained || twin.senderConstrained),
+        );
 
   /** Shadow mode: forward what enforce mode would deny, carrying the deny for logs and metrics. */
   function shadowAllow(wouldDeny: Deny, route: string, path: string, query: string, token: VerifiedToken | undefined, names: readonly string[], values: readonly string[]): Allow {
@@ -215,7 +223,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
           : deny('ERR_ROUTE_METHOD_NOT_ALLOWED', match.template, { description: `${method} is not allowed on this route`, allowMethods: match.allow });
       return globalShadow ? shadowAllow(refused, UNMATCHED_ROUTE, path, query, undefined, EMPTY, EMPTY) : refused;
     }
-    const policy = match.data;
+    const policy = twinOf === undefined || path.charCodeAt(path.length - 1) !== 0x2f /* / */ ? match.data : twinOf(method, path, match.data);
     const names = match.paramNames;
     const values = match.paramValues;
     if (query.length > 1) {
@@ -233,9 +241,6 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     switch (bearer.kind) {
       case 'missing':
         return policy.shadow ? shadowAllow(policy.missingToken, policy.template, path, query, undefined, names, values) : policy.missingToken;
-      case 'bad_request':
-        // Two Authorization headers: ambiguous, refused in every mode (duplicatedHeader() saw it first).
-        return deny(bearer.code, policy.template, { description: bearer.description });
       case 'invalid': {
         const refused = deny(bearer.code, policy.template, { description: bearer.description });
         return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, names, values) : refused;

@@ -101,6 +101,8 @@ export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
   },
   ERR_REQUEST_MISSING_HOST: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'an HTTP/1.1 request needs a Host header' },
   ERR_REQUEST_DUPLICATE_HOST: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'more than one Host header' },
+  ERR_REQUEST_INVALID_HOST: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'the Host header is not a host name or address with an optional port' },
+  ERR_REQUEST_LEGACY_TRANSFER_ENCODING: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'an HTTP/1.0 request cannot carry Transfer-Encoding' },
   ERR_REQUEST_TOO_MANY_HEADERS: { status: 431, reason: 'bad_request', error: 'invalid_request', description: 'too many request headers' },
   // `?_method=DELETE` (Rails, Laravel, Express method-override): the upstream would run a method other
   // than the one authorized, as with the X-HTTP-Method-Override header (README, Forwarding).
@@ -186,6 +188,8 @@ export const DUPLICATE_HOST: Deny = frozenDeny('ERR_REQUEST_DUPLICATE_HOST', und
 export const DUPLICATE_AUTHORIZATION: Deny = frozenDeny('ERR_AUTH_DUPLICATE_AUTHORIZATION', undefined);
 export const ORIGINAL_REQUEST_MISSING: Deny = frozenDeny('ERR_REQUEST_ORIGINAL_MISSING', undefined);
 export const TARGET_NOT_CANONICAL: Deny = frozenDeny('ERR_REQUEST_TARGET_NOT_CANONICAL', undefined);
+export const INVALID_HOST: Deny = frozenDeny('ERR_REQUEST_INVALID_HOST', undefined);
+export const LEGACY_TRANSFER_ENCODING: Deny = frozenDeny('ERR_REQUEST_LEGACY_TRANSFER_ENCODING', undefined);
 
 /** The denials a route can produce that do not depend on the request, built once per route. */
 export interface RouteDenials {

@@ -6,7 +6,8 @@
  * In order:
  *   1. GET/HEAD of the RFC 9728 metadata path → discovery (answered before
  *      anything else: the document is public and needs no Host);
- *   2. an HTTP/1.1 request without Host → deny 400 (RFC 9112 §3.2);
+ *   2. an HTTP/1.1 request without Host, or a Host that is not uri-host[:port]
+ *      → deny 400 (RFC 9112 §3.2; policy/host.ts);
  *   3. more header lines than limits.max_header_count → deny 431 (RFC 6585 §5);
  *   4. with `cors:`, a CORS preflight (OPTIONS with Origin and
  *      Access-Control-Request-Method) → preflight (answered or forwarded, no
@@ -30,7 +31,8 @@ import { createCors, type Cors, type PreflightAction } from '../respond/cors.js'
 import { createDiscovery, type Discovery } from '../respond/discovery.js';
 import { compilePolicies, createDecider, type CompiledPolicies, type RoutePolicy } from './decide.js';
 import type { Allow, Deny } from './decision.js';
-import { MISSING_HOST, TOO_MANY_HEADERS } from './denials.js';
+import { INVALID_HOST, MISSING_HOST, TOO_MANY_HEADERS } from './denials.js';
+import { isValidHost } from './host.js';
 import { createSenderGate } from './sender.js';
 
 /** Answer the protected-resource metadata document. */
@@ -117,7 +119,12 @@ export function createPlanner(config: Config, verifier: TokenVerifier, options: 
     if (discoveryAction !== undefined && (method === 'GET' || method === 'HEAD') && isDiscoveryTarget(discoveryAction.discovery, target)) {
       return discoveryAction;
     }
-    if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor === 1) return MISSING_HOST;
+    const host = request.headers.host;
+    if (host === undefined) {
+      if (request.httpVersionMajor === 1 && request.httpVersionMinor === 1) return MISSING_HOST;
+    } else if (!isValidHost(host)) {
+      return INVALID_HOST;
+    }
     if (request.rawHeaders.length > maxRawHeaders) return TOO_MANY_HEADERS;
     if (cors !== undefined && method === 'OPTIONS') {
       const origin = request.headers.origin;

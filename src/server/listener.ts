@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
 import type { Allow, DecisionReason } from '../policy/decision.js';
+import { LEGACY_TRANSFER_ENCODING } from '../policy/denials.js';
 import type { Action } from '../policy/plan.js';
 import { requestHasBody } from '../proxy/headers.js';
 import { createTunnels, type UpgradeAction } from '../proxy/upgrade.js';
@@ -19,6 +20,7 @@ import type { RecordRequest } from '../telemetry/access.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Generation } from './generation.js';
+import { handleParseFailure, trackResponse } from './in-flight.js';
 
 export interface ListenerDeps {
   /** The generation a request arrives on; it uses that one to the end, across a reload. */
@@ -56,7 +58,8 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   /** Forward an allowed request; records it when the upstream exchange settles. */
   function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, as?: DecisionReason): void {
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
-    if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
+    // HTTP/1.1 only: a 1.0 client's Expect is ignored (RFC 9110 §10.1.1); Node answers 417 to any other 1.1 expectation.
+    if (req.headers.expect !== undefined && req.httpVersionMinor === 1 && !res.headersSent) res.writeContinue();
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
     const reason = as ?? (allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason);
     gen.forwarder.forward(req, res, allow, headers, gen.planner.cors?.owns === true).then(
@@ -201,6 +204,14 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     const started = performance.now();
     const gen = deps.current();
     if (gen !== upgradesFor) syncUpgradeListener(gen);
+    trackResponse(req, res);
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+      // RFC 9112 §6.1: a 1.0 message with Transfer-Encoding has faulty framing; answer it and
+      // close, so no byte after it (the body llhttp may have read as chunks, a smuggled request) is used.
+      res.shouldKeepAlive = false;
+      finish(req, res, LEGACY_TRANSFER_ENCODING, started, gen);
+      return;
+    }
     let action: Action | Promise<Action>;
     try {
       action = gen.planner.plan(req);
@@ -284,6 +295,8 @@ export function createGuardedServer(
       socket.destroy();
       return;
     }
+    // A response in progress on this connection is never written into: closed instead (in-flight.ts).
+    if (handleParseFailure(socket) === 'closing') return;
     // The method is unknown (the request line may be what failed to parse): labelled OTHER.
     answerOnSocket(socket, '', clientErrorAnswer(error.code));
   });

@@ -53,6 +53,8 @@ const ROUTE_LINES: [string, Req][] = [
   ['GET,HEAD /h/:x: s1', { kind: 'all_of', scopes: ['s1'] }],
   ['HEAD /h/x: s2', { kind: 'all_of', scopes: ['s2'] }],
   ['GET /: { auth: none }', { kind: 'none' }],
+  // A protected twin under a public wildcard: `/public/internal/` needs admin too (trailing-slash twins).
+  ['GET /public/internal: admin', { kind: 'all_of', scopes: ['admin'] }],
 ];
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const REF_ROUTES: RefRoute[] = ROUTE_LINES.map(([line, req]) => {
@@ -142,30 +144,44 @@ function reference(method: string, target: string, raw: string[], scopesOf: Map<
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'host') hosts++;
   if (hosts > 1) return { allow: false };
-  const candidates = REF_ROUTES.filter((r) => refMatch(r, p.texts))
-    .map((r) => ({ r, exact: r.methods.includes(method) && (!r.any || method !== 'HEAD' || true), serves: r.methods.includes(method) || (method === 'HEAD' && r.methods.includes('GET')) }))
-    .filter((c) => c.serves);
-  if (candidates.length === 0) return { allow: false };
-  candidates.sort((a, b) => cmp(rank(a.r), rank(b.r)) || (a.exact === b.exact ? 0 : a.exact ? -1 : 1));
-  const route = candidates[0]!.r;
+  const route = refRoute(method, p.texts);
+  if (route === undefined) return { allow: false };
   const names = p.query.replace(/^\?/, '').split(/[&;]/).map((kv) => kv.split('=')[0] as string);
   if (names.some((n) => { try { return decodeURIComponent(n) === 'access_token'; } catch { return n === 'access_token'; } })) return { allow: false };
   const allow: RefDecision = { allow: true, route: route.template, texts: p.texts, query: p.query };
-  if (route.req.kind === 'none') return allow;
+  // Trailing-slash twins (routes_trailing_slash: merge, the default): `/a/b/` must also satisfy the route of `/a/b`.
+  const twin = p.texts.length > 1 && p.texts[p.texts.length - 1] === '' ? refRoute(method, p.texts.slice(0, -1)) : undefined;
+  if (twin !== undefined && twin !== route && !refSatisfied(twin, raw, scopesOf)) return { allow: false };
+  return refSatisfied(route, raw, scopesOf) ? allow : { allow: false };
+}
+
+/** The route the reference picks for canonical segments and a method (most specific first, HEAD → GET). */
+function refRoute(method: string, texts: string[]): RefRoute | undefined {
+  const candidates = REF_ROUTES.filter((r) => refMatch(r, texts))
+    .map((r) => ({ r, exact: r.methods.includes(method) && (!r.any || method !== 'HEAD' || true), serves: r.methods.includes(method) || (method === 'HEAD' && r.methods.includes('GET')) }))
+    .filter((c) => c.serves);
+  if (candidates.length === 0) return undefined;
+  candidates.sort((a, b) => cmp(rank(a.r), rank(b.r)) || (a.exact === b.exact ? 0 : a.exact ? -1 : 1));
+  return candidates[0]!.r;
+}
+
+/** Whether the request's credentials satisfy one route's requirement. */
+function refSatisfied(route: RefRoute, raw: string[], scopesOf: Map<string, string[]>): boolean {
+  if (route.req.kind === 'none') return true;
   const auths: string[] = [];
   for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'authorization') auths.push(raw[i + 1] as string);
-  if (auths.length !== 1) return { allow: false };
+  if (auths.length !== 1) return false;
   const m = /^bearer (.+)$/i.exec(auths[0] as string);
   const scopes = m === null ? undefined : scopesOf.get(m[1] as string);
-  if (scopes === undefined) return { allow: false };
+  if (scopes === undefined) return false;
   const req = route.req;
-  if (req.kind === 'token') return allow;
-  if (req.kind === 'all_of') return req.scopes.every((s) => scopes.includes(s)) ? allow : { allow: false };
-  return req.scopes.some((s) => scopes.includes(s)) ? allow : { allow: false };
+  if (req.kind === 'token') return true;
+  if (req.kind === 'all_of') return req.scopes.every((s) => scopes.includes(s));
+  return req.scopes.some((s) => scopes.includes(s));
 }
 
 // ---- generators ----
-const LITERALS = ['public', 'api', 'items', 'secret', 'admin', 'me', 'reports', 'a', 'b', 'c', 'x', 'h', '1'];
+const LITERALS = ['public', 'internal', 'api', 'items', 'secret', 'admin', 'me', 'reports', 'a', 'b', 'c', 'x', 'h', '1'];
 const TRICKS = ['.', '..', '%2e', '%2E%2e', '.%2E', '%61', '%62', '%73ecret', '%73%65cret', '%41dmin', '%61dmin', '%2F', '%2f', '%252F', '%5C', '%3B', ';', '%00',
   '%C0%AE', '%', '%zz', '%25', '%2561', '%C3%A9', '~', ':', '@', '', 'ADMIN', 'Public', '\\', ' ', '#', '?', '*', '%3A', '%20'];
 const segment = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 3, arbitrary: fc.constantFrom(...TRICKS) }, { weight: 1, arbitrary: fc.string({ maxLength: 4 }) });

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { TokenError } from '../../../src/errors.js';
-import { isBase64Url, parseCompactJws, signatureCheck, verifySignature, type CompactJws } from '../../../src/auth/jws.js';
+import { isBase64Url, isOtherJwtKind, parseCompactJws, signatureCheck, verifySignature, type CompactJws } from '../../../src/auth/jws.js';
 import { generateKey } from '../../helpers/keys.js';
 import { b64url, segment, signRaw, signToken, zeroSignature } from '../../helpers/tokens.js';
 
@@ -150,4 +150,9 @@ t.test('verifySignature refuses a re-spelt signature before any crypto', async (
     }),
     false,
   );
+});
+
+t.test('isOtherJwtKind: +jwt types other than at+jwt (RFC 8725 §3.11)', async (t) => {
+  for (const typ of ['logout+jwt', 'application/logout+JWT', 'dpop+jwt', 'secevent+jwt', '+jwt']) t.equal(isOtherJwtKind(typ), true, typ);
+  for (const typ of ['at+jwt', 'application/AT+JWT', 'JWT', 'jose', 'jwt+json', undefined, 7, ['logout+jwt']]) t.equal(isOtherJwtKind(typ), false, String(typ));
 });

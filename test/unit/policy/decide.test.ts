@@ -67,6 +67,16 @@ t.test('decide()', async (t) => {
   t.test('two Authorization headers are a 400 on every route, public ones included', async (t) => {
     t.match(denied(await run(enforce, 'GET', '/public', headers('a', 'Authorization', 'Bearer b'))), { status: 400, code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION' });
     t.match(denied(await run(enforce, 'GET', '/nope', headers('a', 'authorization', 'Bearer b'))), { status: 400 }, 'before routing');
+    // Moved from the bearer unit test: extractBearer never sees a duplicate, decide() refuses it first.
+    const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
+    for (const raw of [
+      ['Authorization', `Bearer ${TOKEN}`, 'Authorization', `Bearer ${TOKEN}`],
+      ['authorization', `Bearer ${TOKEN}`, 'Host', 'x', 'AUTHORIZATION', 'Basic abc'],
+      ['Authorization', '', 'authorization', `Bearer ${TOKEN}`],
+      ['Authorization', 'Basic a', 'Authorization', 'Basic b'],
+    ]) {
+      t.match(denied(await run(enforce, 'GET', '/orgs', raw)), { status: 400, reason: 'bad_request', code: 'ERR_AUTH_DUPLICATE_AUTHORIZATION' }, JSON.stringify(raw));
+    }
   });
 
   t.test('public routes read no token; wildcard routes still need one', async (t) => {

@@ -6,7 +6,7 @@ import t from 'tap';
 import type { TokenVerifier, VerifiedToken } from '../../../src/auth/types.js';
 import { createDecider } from '../../../src/policy/decide.js';
 import { createPlanner, type RequestHead } from '../../../src/policy/plan.js';
-import { MISSING_HOST, TOO_MANY_HEADERS } from '../../../src/policy/denials.js';
+import { INVALID_HOST, MISSING_HOST, TOO_MANY_HEADERS } from '../../../src/policy/denials.js';
 import { testConfig } from '../../helpers/config.js';
 import { nowS } from '../../helpers/tokens.js';
 
@@ -47,6 +47,16 @@ t.test('HTTP/1.1 without Host is a 400; HTTP/1.0 needs none', async (t) => {
   t.equal(missing, MISSING_HOST, 'the shared frozen deny');
   t.match(missing, { kind: 'deny', status: 400, code: 'ERR_REQUEST_MISSING_HOST', description: 'an HTTP/1.1 request needs a Host header' });
   t.match(await planner.plan(head('GET', '/pub/x', [], [1, 0])), { kind: 'forward', route: '/pub/*' });
+});
+
+t.test('a Host that is not uri-host[:port] is a 400, on HTTP/1.0 too', async (t) => {
+  const planner = createPlanner(config, granting());
+  for (const version of [[1, 1], [1, 0]] as const) {
+    const bad = await planner.plan({ ...head('GET', '/pub/x', [], [version[0], version[1]]), rawHeaders: ['Host', 'a/b'], headers: { host: 'a/b' } });
+    t.equal(bad, INVALID_HOST, 'the shared frozen deny');
+    t.match(bad, { kind: 'deny', status: 400, code: 'ERR_REQUEST_INVALID_HOST' });
+  }
+  t.match(await planner.plan({ ...head('GET', '/pub/x'), rawHeaders: ['Host', '[::1]:80'], headers: { host: '[::1]:80' } }), { kind: 'forward' });
 });
 
 t.test('more header lines than limits.max_header_count is a 431', async (t) => {
