@@ -113,8 +113,8 @@ t.test('cors.allowed_origins: scopegate owns CORS', async (t) => {
 
   t.test('preflights are counted and logged as cors_preflight', async (t) => {
     const metrics = (await send(sidecar.adminUrl, '/metrics')).body;
-    t.match(metrics, /scopegate_decisions_total\{outcome="allow",reason="cors_preflight"\} 1/);
-    t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="cors_origin_not_allowed"\} 1/);
+    t.match(metrics, /scopegate_decisions_total\{outcome="allow",reason="cors_preflight",listener="proxy"\} 1/);
+    t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="cors_origin_not_allowed",listener="proxy"\} 1/);
     const lines = await sidecar.waitForLogs('request', 10);
     t.ok(lines.some((l) => l['method'] === 'OPTIONS' && l['status'] === 204 && l['reason'] === 'cors_preflight' && l['route'] === '/orgs'));
   });

@@ -86,7 +86,7 @@ t.test('websocket: true routes', { timeout: 60_000 }, async (t) => {
     t.equal(gauge(await metrics()), 0, 'closed: the gauge is back to 0');
     const lines = await sidecar.waitForLogs('request', 1);
     t.ok(lines.some((l) => l['status'] === 101 && l['route'] === '/ws/:room'), 'the access line records 101');
-    t.match(await metrics(), /scopegate_request_duration_seconds_count\{method="GET",route="\/ws\/:room",status="101"\} 1/);
+    t.match(await metrics(), /scopegate_request_duration_seconds_count\{method="GET",route="\/ws\/:room",status="101",listener="proxy"\} 1/);
   });
 
   t.test('denied handshakes: the usual 401/403, the upstream never sees them', async (t) => {
