@@ -42,7 +42,8 @@ export interface RunningScopegate {
 }
 
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
-  const logger = options.logger ?? createLogger();
+  const { level, access, bufferBytes } = config.logging;
+  const logger = options.logger ?? createLogger({ level, access, bufferBytes });
   const metrics = createMetrics();
   const authHooks: AuthHooks = {
     onJwksFetch(issuer, result, detail) {

@@ -12,5 +12,20 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   // Loaded only to serve: check and explain never pay for the server's modules.
   const { startScopegate } = await import('../server.js');
   const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
-  return running.done;
+  const code = await running.done;
+  exitSoon(code);
+  return code;
+}
+
+/**
+ * After a drain the process should end, but a log output whose reader stalled
+ * keeps retrying its write (a timer every 100 ms) and with it the process
+ * alive. Give the output this long to finish, then exit; process.exit() flushes
+ * what is left within the output's own bound (telemetry/log-output.ts).
+ */
+const EXIT_AFTER_DRAIN_MS = 1000;
+
+function exitSoon(code: number): void {
+  // unref: a process with nothing left to do exits at once, without waiting for this.
+  setTimeout(() => process.exit(code), EXIT_AFTER_DRAIN_MS).unref();
 }
