@@ -65,7 +65,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   metrics.setConfigHash(config.source.hash);
   metrics.setReadySource(() => !draining && generation.verifier.ready());
 
-  const server = createProxyListener(config.limits, { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger) });
+  const server = createProxyListener(config.limits, { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger, config.logging.fields) });
   const admin = createAdminServer({
     metrics,
     isReady: () => {

@@ -25,6 +25,8 @@ export interface VerifiedToken {
   readonly keyId: string;
   /** `iat` when the token carries one (seconds since epoch). */
   readonly issuedAt: number | undefined;
+  /** `jti` when the token carries one as a string (logged, per logging.fields). */
+  readonly jwtId?: string | undefined;
 }
 
 export type VerifyResult =

@@ -151,14 +151,15 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
         error instanceof KeysUnavailableError
           ? // The soonest the keys can be fetched again: one JWKS cooldown.
             deny(error.code, policy.template, { retryAfterS: config.auth.jwks.cooldownS })
-          : deny(error.code, policy.template, { description: error.message });
+          : deny(error.code, policy.template, { description: error.message, mismatch: error.mismatch });
       // An unverified token never becomes identity: forward it without one.
       return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, paramNames, paramValues) : refused;
     }
     const requirement = policy.requirement;
     const granted = result.token.scopeSet;
     if (!requirement.satisfiedBy(granted)) {
-      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : policy.insufficientScope;
+      // The shared 403 plus the token it refused, for the access line (identity, missing scopes).
+      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : { ...policy.insufficientScope, token: result.token };
     }
     // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
     const deprecatedScopes =

@@ -6,7 +6,7 @@
  */
 import type { VerifiedToken } from '../auth/types.js';
 import type { RouteResponder } from '../config/schema.js';
-import type { DenyCode } from '../errors.js';
+import type { ClaimMismatch, DenyCode } from '../errors.js';
 
 /** Reasons, exactly the `reason` label values of scopegate_decisions_total (README, Operations). */
 export type DenyReason =
@@ -72,6 +72,10 @@ export interface Deny {
   readonly challenge?: { readonly error: ChallengeError };
   /** 503: seconds for Retry-After. */
   readonly retryAfterS?: number;
+  /** 403: the verified token that lacked a scope (logs: identity, missing scopes). Never in the response. */
+  readonly token?: VerifiedToken;
+  /** 401 on `iss`/`aud`: presented and expected values, for the log line only. */
+  readonly mismatch?: ClaimMismatch;
 }
 
 export type Decision = Allow | Deny;

@@ -9,7 +9,7 @@
  * constants below at load, and each route's own (missing token, insufficient
  * scope, refused query parameters) when the route table is compiled.
  */
-import type { DenyCode, PathErrorCode, TokenErrorCode } from '../errors.js';
+import type { ClaimMismatch, DenyCode, PathErrorCode, TokenErrorCode } from '../errors.js';
 import type { ChallengeError, Deny, DenyReason } from './decision.js';
 
 export interface DenialSpec {
@@ -105,6 +105,8 @@ export interface DenyDetail {
   readonly allowMethods?: readonly string[];
   /** 503: seconds for Retry-After. */
   readonly retryAfterS?: number;
+  /** 401 on `iss`/`aud`: what the log line names (never the response). */
+  readonly mismatch?: ClaimMismatch;
 }
 
 /** One shared challenge object per error code: a deny never allocates its own. */
@@ -134,6 +136,7 @@ export function deny(code: DenyCode, route: string | undefined, detail?: DenyDet
   if (detail?.allowMethods !== undefined) d.allowMethods = detail.allowMethods;
   if (spec.challenge !== undefined) d.challenge = CHALLENGES[spec.challenge];
   if (detail?.retryAfterS !== undefined) d.retryAfterS = detail.retryAfterS;
+  if (detail?.mismatch !== undefined) d.mismatch = detail.mismatch;
   return d;
 }
 

@@ -12,9 +12,11 @@ import type { Config } from '../config/schema.js';
 import type { Allow } from '../policy/decision.js';
 import type { Action } from '../policy/plan.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
-import type { RecordRequest } from '../telemetry/access.js';
+import { nextRequestId, type RecordRequest } from '../telemetry/access.js';
+import { loggedPath } from '../telemetry/diagnosis.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { tokenCause } from '../telemetry/token-cause.js';
 import type { Generation } from './generation.js';
 
 export interface ListenerDeps {
@@ -48,7 +50,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   const { metrics, logger, recordRequest } = deps;
 
   /** Forward an allowed request; records it when the upstream exchange settles. */
-  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation): void {
+  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, id: string | undefined): void {
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
     if (req.headers.expect !== undefined && !res.headersSent) res.writeContinue();
     const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
@@ -56,7 +58,20 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     gen.forwarder.forward(req, res, allow, headers).then(
       (outcome) => {
         const totalMs = performance.now() - started;
-        recordRequest({ method: req.method ?? '', route: allow.route, status: outcome.status, reason, code: outcome.error, decisionSeconds, upstreamMs: outcome.upstreamMs, totalMs });
+        recordRequest({
+          method: req.method ?? '',
+          route: allow.route,
+          status: outcome.status,
+          reason,
+          code: outcome.error,
+          decisionSeconds,
+          upstreamMs: outcome.upstreamMs,
+          totalMs,
+          id,
+          target: req.url,
+          token: allow.token,
+          deny: allow.wouldDeny,
+        });
         if (outcome.error !== undefined) metrics.upstreamError(outcome.error);
       },
       (error: unknown) => {
@@ -73,18 +88,24 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     const method = req.method ?? '';
     const wouldDeny = allow.wouldDeny;
     if (allow.deprecatedScopes !== undefined) for (const scope of allow.deprecatedScopes) metrics.deprecatedScopeUse(scope);
+    let id: string | undefined;
     if (wouldDeny === undefined) {
       metrics.decision('allow', 'allowed', decisionSeconds);
     } else {
+      // No `cause` label here: shadow series keep their two labels (the access line names the cause).
       metrics.decision('shadow_deny', wouldDeny.reason, decisionSeconds);
-      logger.info({ method, route: allow.route, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code }, 'shadow deny');
+      // The request id and raw path tie this line to the access line and show unmapped paths.
+      id = nextRequestId();
+      const path = loggedPath(req.url ?? '');
+      logger.info({ id, method, route: allow.route, path, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code }, 'shadow deny');
     }
     if (allow.kind === 'forward') {
-      forward(req, res, allow, started, decisionSeconds, gen);
+      forward(req, res, allow, started, decisionSeconds, gen, id);
       return;
     }
     const status = gen.answers.answer(res, allow, method === 'HEAD');
-    recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
+    const totalMs = performance.now() - started;
+    recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs, target: req.url, token: allow.token });
   }
 
   /** Do what plan() decided. */
@@ -94,14 +115,16 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     switch (action.kind) {
       case 'discovery': {
         const status = gen.answers.answer(res, action, method === 'HEAD');
-        recordRequest({ method, route: action.route, status, reason: 'allowed', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs: performance.now() - started });
+        const totalMs = performance.now() - started;
+        recordRequest({ method, route: action.route, status, reason: 'allowed', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs, target: req.url });
         return;
       }
       case 'deny': {
-        metrics.decision('deny', action.reason, decisionSeconds);
+        metrics.decision('deny', action.reason, decisionSeconds, tokenCause(action.code));
         gen.answers.answer(res, action, method === 'HEAD');
         const totalMs = performance.now() - started;
-        recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs });
+        const { token } = action;
+        recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs, target: req.url, token, deny: action });
         return;
       }
       default:

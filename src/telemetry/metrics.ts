@@ -20,6 +20,8 @@ import { HTTP_METHODS } from '../config/schema.js';
 import { UNMATCHED_ROUTE, type DecisionReason, type DenyReason } from '../policy/decision.js';
 import { FastHistogram, type HistogramSeries } from './histogram.js';
 import { logLinesDropped } from './log-output.js';
+import { TOKEN_CAUSES, type TokenCause } from './token-cause.js';
+import { registerBuildInfo } from './build-info.js';
 
 /** The `route` label for requests no route matched (defined with the decision types). */
 export { UNMATCHED_ROUTE };
@@ -75,7 +77,7 @@ export interface Metrics {
    * One decide() call: its duration and its reason. `shadow_deny` is a deny that
    * shadow mode forwarded anyway; its duration is recorded under outcome="deny".
    */
-  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number): void;
+  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number, cause?: TokenCause): void;
   /** A request accepted with a deprecated scope in place of its replacement. */
   deprecatedScopeUse(scope: string): void;
   /** A config reload attempt (SIGHUP or file change) and how it ended. */
@@ -122,8 +124,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const decisionsTotal = new Counter({
     name: 'scopegate_decisions_total',
-    help: 'Authorization decisions by outcome and reason.',
-    labelNames: ['outcome', 'reason'] as const,
+    // `cause` only on invalid_token series (prom-client writes a label only where it is set; absent reads as empty).
+    help: 'Authorization decisions by outcome and reason; cause says why a token was invalid.',
+    labelNames: ['outcome', 'reason', 'cause'] as const,
     registers,
   });
   const jwksRefreshTotal = new Counter({
@@ -248,11 +251,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     deny: decisionDuration.series('deny'),
   };
   const reasonChildren = new Map<DecisionReason, Counter.Internal>();
-  reasonChildren.set('allowed', decisionsTotal.labels('allow', 'allowed'));
-  for (const r of DENY_REASONS) reasonChildren.set(r, decisionsTotal.labels('deny', r));
+  reasonChildren.set('allowed', decisionsTotal.labels({ outcome: 'allow', reason: 'allowed' }));
+  for (const r of DENY_REASONS) reasonChildren.set(r, decisionsTotal.labels({ outcome: 'deny', reason: r }));
   // labels() alone does not create a series; inc(0) / zero() do.
   decisionsTotal.inc({ outcome: 'allow', reason: 'allowed' }, 0);
-  for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r }, 0);
+  // invalid_token is pre-created per cause instead: each such deny has one.
+  for (const r of DENY_REASONS) if (r !== 'invalid_token') decisionsTotal.inc({ outcome: 'deny', reason: r }, 0);
+  for (const cause of TOKEN_CAUSES) decisionsTotal.inc({ outcome: 'deny', reason: 'invalid_token', cause }, 0);
+  const causeChildren = new Map<string, Counter.Internal>();
+  const causeChild = (outcome: string, reason: DecisionReason, cause: TokenCause): Counter.Internal => {
+    const key = `${outcome} ${reason} ${cause}`;
+    let child = causeChildren.get(key);
+    if (child === undefined) causeChildren.set(key, (child = decisionsTotal.labels({ outcome, reason, cause })));
+    return child;
+  };
+  registerBuildInfo(registry);
 
   const shadowChildren = new Map<DecisionReason, Counter.Internal>();
   const requestChildren = new Map<string, HistogramSeries>();
@@ -275,13 +288,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       child.observe(seconds);
     },
 
-    decision(outcome, reason, seconds) {
+    decision(outcome, reason, seconds, cause) {
+      if (cause !== undefined) {
+        decisionChildren[outcome === 'allow' ? 'allow' : 'deny'].observe(seconds);
+        causeChild(outcome, reason, cause).inc();
+        return;
+      }
       if (outcome === 'shadow_deny') {
         decisionChildren.deny.observe(seconds);
         // Lazily created: enforce-mode deployments never show shadow series.
         let counter = shadowChildren.get(reason);
         if (counter === undefined) {
-          counter = decisionsTotal.labels('shadow_deny', reason);
+          counter = decisionsTotal.labels({ outcome: 'shadow_deny', reason });
           shadowChildren.set(reason, counter);
         }
         counter.inc();
