@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { AuthHooks } from './auth/types.js';
 import type { Config } from './config/schema.js';
+import { requiredKeysReady } from './admin/readiness.js';
 import { createAdminServer } from './admin/server.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
 import { createLifecycle } from './server/lifecycle.js';
@@ -59,18 +60,24 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   let generation: Generation = buildGeneration(config, createGenerationVerifier(config, authHooks), { maxHeaderCount });
   let draining = false;
   const current = (): Generation => generation;
+  // Built per config: a reload may change which issuers are optional.
+  let keysReadyFor = { config: generation.config, check: requiredKeysReady(generation.config) };
+  const keysReady = (): boolean => {
+    if (keysReadyFor.config !== generation.config) keysReadyFor = { config: generation.config, check: requiredKeysReady(generation.config) };
+    return keysReadyFor.check(generation.verifier.issuerStates());
+  };
 
   metrics.setIssuerStateSource(() => generation.verifier.issuerStates());
   metrics.setTokenCacheSource(() => generation.verifier.cacheStats());
   metrics.setConfigHash(config.source.hash);
-  metrics.setReadySource(() => !draining && generation.verifier.ready());
+  metrics.setReadySource(() => !draining && keysReady());
 
   const server = createProxyListener(config.limits, { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger, config.logging.fields) });
   const admin = createAdminServer({
     metrics,
     isReady: () => {
       if (draining) return { ready: false, reason: 'draining' };
-      if (!generation.verifier.ready()) return { ready: false, reason: 'signing keys not loaded for every issuer' };
+      if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
       return { ready: true };
     },
   });
