@@ -3,14 +3,13 @@
  * (docs/architecture.md, Modules). Builds the first generation, the proxy and
  * admin listeners, reload and lifecycle, and wires them together.
  */
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { AuthHooks } from './auth/types.js';
 import type { Config } from './config/schema.js';
 import { requiredKeysReady } from './admin/readiness.js';
 import { createAdminServer } from './admin/server.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
-import { createLifecycle } from './server/lifecycle.js';
+import { createLifecycle, listening } from './server/lifecycle.js';
 import { applyListenerLimits, createProxyListener } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
 import { createRequestRecorder } from './telemetry/access.js';
@@ -112,7 +111,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   server.listen(config.listen.port, config.listen.host);
   admin.listen(config.adminListen.port, config.adminListen.host);
   try {
-    await Promise.all([once(server, 'listening'), once(admin, 'listening')]);
+    await Promise.all([
+      listening(server, 'listen', config.listen),
+      listening(admin, 'admin_listen', config.adminListen),
+    ]);
   } catch (error) {
     // A port in use (or not permitted): release whatever did bind, so the process can exit with the error.
     server.close();

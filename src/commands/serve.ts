@@ -11,7 +11,17 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   if (config === undefined) return EXIT_FAILED;
   // Loaded only to serve: check and explain never pay for the server's modules.
   const { startScopegate } = await import('../server.js');
-  const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
+  const { ListenError } = await import('../server/lifecycle.js');
+  let running;
+  try {
+    running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    // A port taken is an operator's problem, not a bug: one line, no stack.
+    err.write(`scopegate: ${error.message}\n`);
+    exitSoon(EXIT_FAILED);
+    return EXIT_FAILED;
+  }
   const code = await running.done;
   exitSoon(code);
   return code;
