@@ -109,6 +109,15 @@ function duplicatedHeader(rawHeaders: readonly string[]): Deny | undefined {
   return undefined;
 }
 
+/**
+ * The shared 403 plus the token it refused, for the access line (identity, missing
+ * scopes). Not enumerable: the deny's value (what explain compares, what the
+ * response is built from) stays the route's.
+ */
+function withToken(shared: Deny, token: VerifiedToken): Deny {
+  return Object.defineProperty({ ...shared }, 'token', { value: token, enumerable: false });
+}
+
 export interface CompiledPolicies {
   readonly policies: readonly RoutePolicy[];
   readonly matcher: Matcher<RoutePolicy>;
@@ -158,8 +167,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     const requirement = policy.requirement;
     const granted = result.token.scopeSet;
     if (!requirement.satisfiedBy(granted)) {
-      // The shared 403 plus the token it refused, for the access line (identity, missing scopes).
-      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : { ...policy.insufficientScope, token: result.token };
+      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, result.token, paramNames, paramValues) : withToken(policy.insufficientScope, result.token);
     }
     // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
     const deprecatedScopes =
