@@ -75,9 +75,19 @@ export type PathErrorCode =
 /** Token rejected (401 invalid_token) — the code says why, for logs and metrics. */
 export class TokenError extends ScopegateError {
   declare readonly code: TokenErrorCode;
-  constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Issuer or audience refusals: what the token carried and what was expected, for the log line only. */
+  readonly mismatch: ClaimMismatch | undefined;
+  constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown; mismatch?: ClaimMismatch }) {
     super(code, 401, message, options);
+    this.mismatch = options?.mismatch;
   }
+}
+
+/** A claim (`iss`, `aud`) the token presented and the values it was compared with. Never sent to the client. */
+export interface ClaimMismatch {
+  readonly claim: 'iss' | 'aud';
+  readonly presented: unknown;
+  readonly expected: readonly string[];
 }
 
 export type TokenErrorCode =

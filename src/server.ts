@@ -8,9 +8,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthHooks } from './auth/types.js';
 import type { Config, ListenAddress } from './config/schema.js';
+import { requiredKeysReady } from './admin/readiness.js';
 import { createAdminServer } from './admin/server.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
-import { createLifecycle } from './server/lifecycle.js';
+import { createLifecycle, listening, type ListenError } from './server/lifecycle.js';
 import { createAuthzListener } from './server/authz-listener.js';
 import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
@@ -46,7 +47,8 @@ export interface RunningScopegate {
 }
 
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
-  const logger = options.logger ?? createLogger();
+  const { level, access, bufferBytes } = config.logging;
+  const logger = options.logger ?? createLogger({ level, access, bufferBytes });
   const listenerLabels: ListenerLabel[] = [];
   if (config.listen !== undefined) listenerLabels.push('proxy');
   if (config.authzListen !== undefined) listenerLabels.push('authz');
@@ -73,14 +75,20 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   let generation: Generation = buildGeneration(config, createGenerationVerifier(config, authHooks), { maxHeaderCount });
   let draining = false;
   const current = (): Generation => generation;
+  // Built per config: a reload may change which issuers are optional.
+  let keysReadyFor = { config: generation.config, check: requiredKeysReady(generation.config) };
+  const keysReady = (): boolean => {
+    if (keysReadyFor.config !== generation.config) keysReadyFor = { config: generation.config, check: requiredKeysReady(generation.config) };
+    return keysReadyFor.check(generation.verifier.issuerStates());
+  };
 
   metrics.setIssuerStateSource(() => generation.verifier.issuerStates());
   metrics.setTokenCacheSource(() => generation.verifier.cacheStats());
   metrics.setReplayCacheSource(() => generation.planner.dpop?.replayCacheSize());
   metrics.setConfigHash(config.source.hash);
-  metrics.setReadySource(() => !draining && generation.verifier.ready());
+  metrics.setReadySource(() => !draining && keysReady());
 
-  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger) };
+  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger, config.logging.fields) };
   // Either or both: an authz-only config has no proxy listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
   const server = config.listen === undefined ? undefined : createProxyListener(config.limits, listenerDeps);
   const authz = config.authzListen === undefined ? undefined : createAuthzListener(config.limits, listenerDeps);
@@ -89,7 +97,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     metrics,
     isReady: () => {
       if (draining) return { ready: false, reason: 'draining' };
-      if (!generation.verifier.ready()) return { ready: false, reason: 'signing keys not loaded for every issuer' };
+      if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
       return { ready: true };
     },
   });
@@ -121,14 +129,14 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 
   // Keys first, but do not block listening on them: /readyz says when they are in.
   const keysStarted = generation.verifier.start();
-  const candidates: [Server | undefined, ListenAddress | undefined][] = [
-    [admin, config.adminListen],
-    [server, config.listen],
-    [authz, config.authzListen],
+  const candidates: [Server | undefined, ListenAddress | undefined, ListenError['setting']][] = [
+    [admin, config.adminListen, 'admin_listen'],
+    [server, config.listen, 'listen'],
+    [authz, config.authzListen, 'authz_listen'],
   ];
-  const bindings = candidates.filter((b): b is [Server, ListenAddress] => b[0] !== undefined && b[1] !== undefined);
+  const bindings = candidates.filter((b): b is [Server, ListenAddress, ListenError['setting']] => b[0] !== undefined && b[1] !== undefined);
   try {
-    await Promise.all(bindings.map(([s, address]) => listenOn(s, address)));
+    await Promise.all(bindings.map(([s, address, setting]) => listenOn(s, address, setting)));
   } catch (error) {
     // A port in use (or not permitted): release whatever did bind, so the process can exit with the error.
     for (const [s] of bindings) s.close();
@@ -154,9 +162,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   return { url, authzUrl, adminUrl, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload: reloader.reload };
 }
 
-function listenOn(server: Server, address: ListenAddress): Promise<unknown> {
+/** A port that is taken becomes a ListenError naming the setting and the address (one line, no stack). */
+function listenOn(server: Server, address: ListenAddress, setting: ListenError['setting']): Promise<void> {
   server.listen(address.port, address.host);
-  return once(server, 'listening');
+  return listening(server, setting, address);
 }
 
 function addressUrl(address: AddressInfo): string {

@@ -63,7 +63,7 @@ export function checkRegisteredClaims(
 ): TokenError | undefined {
   if (nowMs >= claims.exp * 1000 + skewMs) return tokenError('ERR_AUTH_TOKEN_EXPIRED');
   if (claims.nbf !== undefined && claims.nbf * 1000 > nowMs + skewMs) return tokenError('ERR_AUTH_TOKEN_NOT_YET_VALID');
-  if (!acceptsAudience(audiences, claims.aud)) return tokenError('ERR_AUTH_TOKEN_AUDIENCE');
+  if (!acceptsAudience(audiences, claims.aud)) return tokenError('ERR_AUTH_TOKEN_AUDIENCE', undefined, { claim: 'aud', presented: claims.aud, expected: audiences });
   return undefined;
 }
 
@@ -196,6 +196,7 @@ export function buildVerifiedToken(
     clientId: clientIdClaim ?? azp,
     expiresAt: payload.exp as number,
     issuedAt: typeof iat === 'number' ? iat : undefined,
+    jwtId: typeof payload.jti === 'string' ? payload.jti : undefined,
     scopes: granted.scopes,
     scopeSet: granted.scopeSet,
     scopeHeader: granted.scopeHeader,

@@ -2,7 +2,7 @@
  * The one wording of each token rejection, shared by the JWS parser, the claim checks
  * and the verifier so that a code always reads the same in an `error_description`.
  */
-import { TokenError, type TokenErrorCode } from '../errors.js';
+import { TokenError, type ClaimMismatch, type TokenErrorCode } from '../errors.js';
 
 const DESCRIPTIONS: Readonly<Record<TokenErrorCode, string>> = {
   ERR_AUTH_TOKEN_MALFORMED: 'The token is malformed',
@@ -22,6 +22,6 @@ const DESCRIPTIONS: Readonly<Record<TokenErrorCode, string>> = {
 };
 
 /** A rejection with its code's standard description, or a more specific `message`. */
-export function tokenError(code: TokenErrorCode, message?: string): TokenError {
-  return new TokenError(code, message ?? DESCRIPTIONS[code]);
+export function tokenError(code: TokenErrorCode, message?: string, mismatch?: ClaimMismatch): TokenError {
+  return new TokenError(code, message ?? DESCRIPTIONS[code], mismatch === undefined ? undefined : { mismatch });
 }

@@ -32,6 +32,8 @@ export interface VerifiedToken {
    * or `x5t#S256` (RFC 8705). Absent when the token has none: a plain bearer token.
    */
   readonly cnf?: Confirmation;
+  /** `jti` when the token carries one as a string (logged, per logging.fields). */
+  readonly jwtId?: string | undefined;
 }
 
 export type VerifyResult =

@@ -147,7 +147,7 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
     // before they can cost a key fetch.
     const iss = jws.payload.iss;
     const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
-    if (issuer === undefined) return fail('ERR_AUTH_TOKEN_ISSUER');
+    if (issuer === undefined) return { ok: false, error: tokenError('ERR_AUTH_TOKEN_ISSUER', undefined, { claim: 'iss', presented: iss, expected: [...issuers.keys()] }) };
     if (!issuer.algorithms.has(jws.alg)) return fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED');
     const claims = readRegisteredClaims(jws.payload, Date.now(), skewMs);
     if (claims instanceof TokenError) return { ok: false, error: claims };

@@ -74,6 +74,7 @@ export async function runDemo(base: Config, options: DemoOptions = {}, io: Comma
     jwksUri: `${issuerUrl}.well-known/jwks.json`,
     audiences: Object.freeze([audience]),
     algorithms: Object.freeze(['RS256'] as const),
+    readiness: 'required',
   });
   const listen = options.listen ?? base.listen ?? DEFAULTS.listen;
   const config: Config = Object.freeze({

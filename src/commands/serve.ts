@@ -12,13 +12,32 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   if (config === undefined) return EXIT_FAILED;
   // Loaded only to serve: check and explain never pay for the server's modules.
   const { startScopegate } = await import('../server.js');
+  const { ListenError } = await import('../server/lifecycle.js');
+  let running;
   try {
-    const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
-    return await running.done;
+    running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
   } catch (error) {
-    // A config that loads but whose introspection secret is missing: say which file or variable, not a stack.
-    if (!(error instanceof ClientSecretError)) throw error;
+    // A port taken, or an introspection secret missing, is an operator's problem, not a bug:
+    // one line naming the setting (and file or variable), no stack.
+    if (!(error instanceof ListenError) && !(error instanceof ClientSecretError)) throw error;
     err.write(`scopegate: ${error.message}\n`);
+    exitSoon(EXIT_FAILED);
     return EXIT_FAILED;
   }
+  const code = await running.done;
+  exitSoon(code);
+  return code;
+}
+
+/**
+ * After a drain the process should end, but a log output whose reader stalled
+ * keeps retrying its write (a timer every 100 ms) and with it the process
+ * alive. Give the output this long to finish, then exit; process.exit() flushes
+ * what is left within the output's own bound (telemetry/log-output.ts).
+ */
+const EXIT_AFTER_DRAIN_MS = 1000;
+
+function exitSoon(code: number): void {
+  // unref: a process with nothing left to do exits at once, without waiting for this.
+  setTimeout(() => process.exit(code), EXIT_AFTER_DRAIN_MS).unref();
 }

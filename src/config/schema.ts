@@ -28,7 +28,12 @@ export interface IssuerConfig {
   readonly audiences: readonly string[];
   /** Allow-list of JWS algorithms. Default: [RS256]. */
   readonly algorithms: readonly Algorithm[];
+  /** Whether /readyz waits for this issuer's keys. Default required. */
+  readonly readiness: IssuerReadiness;
 }
+
+/** required: /readyz is 503 until this issuer's keys load. optional: an outage of its IdP does not hold the pod back. */
+export type IssuerReadiness = 'required' | 'optional';
 
 export interface JwksConfig {
   /** Seconds after a successful fetch before keys are refreshed in the background. Default 600. */
@@ -275,4 +280,21 @@ export interface Config {
   readonly resource: ResourceConfig | undefined;
   /** Browser CORS; undefined: none (nothing added, nothing answered). */
   readonly cors: CorsConfig | undefined;
+  readonly logging: LoggingConfig;
 }
+
+/** Identity fields an access line may carry; `sub` is personal data, so it is logged only when listed. */
+export type LogIdentityField = 'client_id' | 'sub' | 'jti';
+
+export interface LoggingConfig {
+  /** pino level. Default info. */
+  readonly level: LogLevel;
+  /** One access line per request. Default true. */
+  readonly access: boolean;
+  /** Bytes of output that may wait for a slow reader before lines are dropped and counted. Default 4 MiB. */
+  readonly bufferBytes: number;
+  /** Identity fields written on access lines. Default client_id, jti. */
+  readonly fields: readonly LogIdentityField[];
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

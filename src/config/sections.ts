@@ -9,10 +9,11 @@ import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
 import { CORS, readCors } from './cors.js';
 import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { INTROSPECTION, readIntrospection } from './introspection.js';
+import { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES } from '../telemetry/log-sizes.js';
 import type { IntrospectionConfig } from './schema.js';
 import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
-import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, ListenAddress, JwksConfig, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
+import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, IssuerReadiness, ListenAddress, JwksConfig, LogIdentityField, LoggingConfig, LogLevel, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDpopOrigin, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -38,6 +39,13 @@ export const ISSUER: Rows<IssuerConfig> = {
     read: listOf(readAlgorithm, { nonEmpty: true, unique: true }),
     default: ['RS256'],
     doc: 'Allow-list of JWS algorithms. Asymmetric only: `none` and HS* are refused (with JWKS public keys, HS* enables key-confusion forgeries).',
+  },
+  // required: a pod is not ready without every issuer's keys, unless the operator says an IdP's outage may be tolerated.
+  readiness: {
+    key: 'readiness',
+    read: oneOf<IssuerReadiness>(['required', 'optional']),
+    default: 'required',
+    doc: "required: /readyz is 503 until this issuer's keys are loaded. optional: /readyz does not wait for them (this issuer's tokens get 503 meanwhile).",
   },
 };
 
@@ -132,6 +140,25 @@ export const LIMITS: Rows<ServerLimits> = {
   maxConnections: { key: 'max_connections', read: int([1, 1_000_000]), default: 4_096, doc: 'Concurrent client connections; further ones are closed at once.' },
 };
 
+export const LOGGING: Rows<LoggingConfig> = {
+  level: { key: 'level', read: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level. $SCOPEGATE_LOG_LEVEL (else $LOG_LEVEL), when set, overrides it.' },
+  access: { key: 'access', read: bool, default: true, doc: 'One access line per request.' },
+  // bytes. 4 MiB holds ~16,000 access lines, several seconds of a busy sidecar; the minimum is a few write batches.
+  bufferBytes: {
+    key: 'buffer_bytes',
+    read: int([MIN_LOG_BUFFER_BYTES, 1_073_741_824]),
+    default: DEFAULT_LOG_BUFFER_BYTES,
+    doc: 'Bytes of log output that may wait for a slow reader; beyond it whole lines are dropped and counted (scopegate_log_lines_dropped_total). Read at start only. $SCOPEGATE_LOG_BUFFER_BYTES overrides it.',
+  },
+  // `sub` is personal data in many deployments: logged only when listed.
+  fields: {
+    key: 'fields',
+    read: listOf(oneOf<LogIdentityField>(['client_id', 'sub', 'jti']), { unique: true }),
+    default: ['client_id', 'jti'],
+    doc: 'Token identity fields written on access lines: client_id (or azp), jti, sub.',
+  },
+};
+
 /** `resource:` as read; authorization_servers defaults to the configured issuers (load.ts fills it in). */
 export type ResourceOptions = Omit<ResourceConfig, 'authorizationServers'> & { readonly authorizationServers: readonly string[] | undefined };
 
@@ -220,6 +247,7 @@ export const TOP: Rows<TopLevel> = {
     read: section(RESOURCE),
     doc: 'The protected resource (RFC 9728). When set, scopegate serves /.well-known/oauth-protected-resource (path-inserted when the identifier has a path) and adds resource_metadata to its challenges.',
   },
+  logging: { key: 'logging', read: section(LOGGING), default: withDefaults(LOGGING, {}), doc: 'Log level, access lines and the log buffer.' },
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
   // None by default: without the section scopegate adds and answers no CORS at all.
   cors: { key: 'cors', read: readCors, doc: 'Browser apps on other origins: preflights answered and CORS headers on every response (allowed_origins), or preflights forwarded to an upstream that does its own CORS (forward_preflight).' },
@@ -265,12 +293,14 @@ export const DEFAULTS = {
   routesTrailingSlash: TOP_DEFAULTS.routesTrailingSlash,
   limits: TOP_DEFAULTS.limits,
   cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
+  logging: TOP_DEFAULTS.logging,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */
-export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges } = {
+export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges; readonly logging: Ranges } = {
   upstream: rangesOf(UPSTREAM),
   auth: rangesOf(AUTH),
   limits: rangesOf(LIMITS),
   cors: rangesOf(CORS),
+  logging: rangesOf(LOGGING),
 };

@@ -121,6 +121,15 @@ function duplicatedHeader(rawHeaders: readonly string[]): Deny | undefined {
   return undefined;
 }
 
+/**
+ * The shared 403 plus the token it refused, for the access line (identity, missing
+ * scopes). Not enumerable: the deny's value (what explain compares, what the
+ * response is built from) stays the route's.
+ */
+function withToken(shared: Deny, token: VerifiedToken): Deny {
+  return Object.defineProperty({ ...shared }, 'token', { value: token, enumerable: false });
+}
+
 export interface CompiledPolicies {
   readonly policies: readonly RoutePolicy[];
   readonly matcher: Matcher<RoutePolicy>;
@@ -175,7 +184,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
           : error instanceof KeysUnavailableError
             ? // The soonest the keys can be fetched again: one JWKS cooldown.
               deny(error.code, policy.template, { retryAfterS: config.auth.jwks.cooldownS })
-            : deny(error.code, policy.template, { description: error.message });
+            : deny(error.code, policy.template, { description: error.message, mismatch: error.mismatch });
       // An unverified token never becomes identity: forward it without one.
       return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, paramNames, paramValues) : refused;
     }
@@ -198,7 +207,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     const requirement = policy.requirement;
     const granted = token.scopeSet;
     if (!requirement.satisfiedBy(granted)) {
-      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, token, paramNames, paramValues) : policy.insufficientScope;
+      return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, token, paramNames, paramValues) : withToken(policy.insufficientScope, token);
     }
     // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
     const deprecatedScopes =

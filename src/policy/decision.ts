@@ -6,7 +6,7 @@
  */
 import type { VerifiedToken } from '../auth/types.js';
 import type { RouteResponder } from '../config/schema.js';
-import type { DenyCode } from '../errors.js';
+import type { ClaimMismatch, DenyCode } from '../errors.js';
 
 /** Reasons, exactly the `reason` label values of scopegate_decisions_total (README, Operations). */
 export type DenyReason =
@@ -82,6 +82,10 @@ export interface Deny {
   readonly wwwAuthenticate?: string;
   /** Why an invalid_token deny happened when the token itself verified: its binding could not be checked. */
   readonly cause?: 'sender_constraint';
+  /** 403: the verified token that lacked a scope (logs: identity, missing scopes). Never in the response. */
+  readonly token?: VerifiedToken;
+  /** 401 on `iss`/`aud`: presented and expected values, for the log line only. */
+  readonly mismatch?: ClaimMismatch;
 }
 
 export type Decision = Allow | Deny;

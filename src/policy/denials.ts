@@ -11,7 +11,7 @@
  */
 import { DPOP_CHECKS } from '../auth/dpop.js';
 import { SENDER_DESCRIPTIONS } from '../auth/sender-constraint.js';
-import type { DenyCode, PathErrorCode, SenderDenyCode, TokenErrorCode } from '../errors.js';
+import type { ClaimMismatch, DenyCode, PathErrorCode, SenderDenyCode, TokenErrorCode } from '../errors.js';
 import type { ChallengeError, Deny, DenyReason } from './decision.js';
 
 export interface DenialSpec {
@@ -141,6 +141,8 @@ export interface DenyDetail {
   readonly retryAfterS?: number;
   /** A non-Bearer challenge (DPoP), written as is. */
   readonly wwwAuthenticate?: string;
+  /** 401 on `iss`/`aud`: what the log line names (never the response). */
+  readonly mismatch?: ClaimMismatch;
 }
 
 /** One shared challenge object per error code: a deny never allocates its own. */
@@ -172,6 +174,7 @@ export function deny(code: DenyCode, route: string | undefined, detail?: DenyDet
   if (detail?.retryAfterS !== undefined) d.retryAfterS = detail.retryAfterS;
   if (detail?.wwwAuthenticate !== undefined) d.wwwAuthenticate = detail.wwwAuthenticate;
   if (code in SENDER_DESCRIPTIONS) d.cause = 'sender_constraint';
+  if (detail?.mismatch !== undefined) d.mismatch = detail.mismatch;
   return d;
 }
 

@@ -8,6 +8,7 @@
  * Nothing is ever forwarded from here. Every answer ends in one recordRequest()
  * labelled listener="authz".
  */
+import { tokenCause } from '../telemetry/token-cause.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -32,7 +33,7 @@ export function createAuthzListener(limits: Config['limits'], deps: ListenerDeps
 
   function denied(req: IncomingMessage, res: ServerResponse, action: Deny, method: string, started: number, gen: Generation): void {
     const decisionSeconds = (performance.now() - started) / 1000;
-    metrics.decision('deny', action.reason, decisionSeconds, LISTENER);
+    metrics.decision('deny', action.reason, decisionSeconds, LISTENER, action.cause ?? tokenCause(action.code));
     gen.answers.answer(res, action, req.method === 'HEAD');
     const totalMs = performance.now() - started;
     recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs, listener: LISTENER });

@@ -5,11 +5,34 @@
  * at once. SIGHUP reloads. The client-facing listeners (the proxy's, the authz
  * one, or both) are drained together.
  */
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Idle keep-alive sockets are closed this often while draining, so clients reconnect elsewhere promptly. */
 const DRAIN_IDLE_SWEEP_MS = 100;
+
+/** A listener that could not bind: which setting, which address, and the system's code (EADDRINUSE, EACCES). */
+export class ListenError extends Error {
+  constructor(
+    readonly setting: 'listen' | 'admin_listen' | 'authz_listen',
+    readonly address: string,
+    readonly code: string,
+  ) {
+    super(`cannot listen on ${address} (${setting}): ${code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : code}`);
+    this.name = 'ListenError';
+  }
+}
+
+/** Resolves once `server` listens; a bind failure rejects with a ListenError naming the setting. */
+export async function listening(server: Server, setting: ListenError['setting'], at: { readonly host: string; readonly port: number }): Promise<void> {
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const address = at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+    throw new ListenError(setting, address, (error as NodeJS.ErrnoException).code ?? 'unknown error');
+  }
+}
 
 export interface LifecycleDeps {
   /** The client-facing listeners: the proxy listener, the authz listener, or both. */

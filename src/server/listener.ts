@@ -16,9 +16,11 @@ import { requestHasBody } from '../proxy/headers.js';
 import { createTunnels, type UpgradeAction } from '../proxy/upgrade.js';
 import { setCorsHeaders, type PreflightAction } from '../respond/cors.js';
 import { clientErrorAnswer, CONNECT_ANSWER, sendError, writeSocketAnswer, type SocketAnswer } from '../respond/error.js';
-import type { RecordRequest } from '../telemetry/access.js';
+import { nextRequestId, type RecordRequest } from '../telemetry/access.js';
+import { loggedPath } from '../telemetry/diagnosis.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { tokenCause } from '../telemetry/token-cause.js';
 import type { Generation } from './generation.js';
 import { handleParseFailure, trackResponse } from './in-flight.js';
 
@@ -56,7 +58,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
   const upgradeHeads = new WeakMap<IncomingMessage, Buffer>();
 
   /** Forward an allowed request; records it when the upstream exchange settles. */
-  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, as?: DecisionReason): void {
+  function forward(req: IncomingMessage, res: ServerResponse, allow: Allow, started: number, decisionSeconds: number, gen: Generation, id: string | undefined, as?: DecisionReason): void {
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
     // HTTP/1.1 only: a 1.0 client's Expect is ignored (RFC 9110 §10.1.1); Node answers 417 to any other 1.1 expectation.
     if (req.headers.expect !== undefined && req.httpVersionMinor === 1 && !res.headersSent) res.writeContinue();
@@ -65,7 +67,20 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     gen.forwarder.forward(req, res, allow, headers, gen.planner.cors?.owns === true).then(
       (outcome) => {
         const totalMs = performance.now() - started;
-        recordRequest({ method: req.method ?? '', route: allow.route, status: outcome.status, reason, code: outcome.error, decisionSeconds, upstreamMs: outcome.upstreamMs, totalMs });
+        recordRequest({
+          method: req.method ?? '',
+          route: allow.route,
+          status: outcome.status,
+          reason,
+          code: outcome.error,
+          decisionSeconds,
+          upstreamMs: outcome.upstreamMs,
+          totalMs,
+          id,
+          target: req.url,
+          token: allow.token,
+          deny: allow.wouldDeny,
+        });
         if (outcome.error !== undefined) metrics.upstreamError(outcome.error);
       },
       (error: unknown) => {
@@ -82,25 +97,31 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     const method = req.method ?? '';
     const wouldDeny = allow.wouldDeny;
     if (allow.deprecatedScopes !== undefined) for (const scope of allow.deprecatedScopes) metrics.deprecatedScopeUse(scope);
+    let id: string | undefined;
     if (wouldDeny === undefined) {
       metrics.decision('allow', 'allowed', decisionSeconds);
     } else {
+      // No `cause` label here: shadow series keep their two labels (the access line names the cause).
       metrics.decision('shadow_deny', wouldDeny.reason, decisionSeconds);
-      logger.info({ method, route: allow.route, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code }, 'shadow deny');
+      // The request id and raw path tie this line to the access line and show unmapped paths.
+      id = nextRequestId();
+      const path = loggedPath(req.url ?? '');
+      logger.info({ id, method, route: allow.route, path, would_deny: wouldDeny.reason, status_if_enforced: wouldDeny.status, code: wouldDeny.code }, 'shadow deny');
     }
     if (allow.kind === 'forward') {
-      forward(req, res, allow, started, decisionSeconds, gen);
+      forward(req, res, allow, started, decisionSeconds, gen, id);
       return;
     }
     const status = gen.answers.answer(res, allow, method === 'HEAD');
-    recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs: performance.now() - started });
+    const totalMs = performance.now() - started;
+    recordRequest({ method, route: allow.route, status, reason: 'allowed', code: undefined, decisionSeconds, upstreamMs: undefined, totalMs, target: req.url, token: allow.token });
   }
 
   /** A CORS preflight: answered 204 by scopegate, or forwarded without a token (forward_preflight). */
   function preflight(req: IncomingMessage, res: ServerResponse, action: PreflightAction, started: number, decisionSeconds: number, gen: Generation): void {
     metrics.decision('allow', 'cors_preflight', decisionSeconds);
     if (action.forward !== undefined) {
-      forward(req, res, action.forward, started, decisionSeconds, gen, 'cors_preflight');
+      forward(req, res, action.forward, started, decisionSeconds, gen, undefined, 'cors_preflight');
       return;
     }
     res.writeHead(204, action.headers as string[]);
@@ -132,14 +153,16 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     switch (action.kind) {
       case 'discovery': {
         const status = gen.answers.answer(res, action, method === 'HEAD');
-        recordRequest({ method, route: action.route, status, reason: 'allowed', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs: performance.now() - started });
+        const totalMs = performance.now() - started;
+        recordRequest({ method, route: action.route, status, reason: 'allowed', code: undefined, decisionSeconds: 0, upstreamMs: undefined, totalMs, target: req.url });
         return;
       }
       case 'deny': {
-        metrics.decision('deny', action.reason, decisionSeconds);
+        metrics.decision('deny', action.reason, decisionSeconds, 'proxy', action.cause ?? tokenCause(action.code));
         gen.answers.answer(res, action, method === 'HEAD');
         const totalMs = performance.now() - started;
-        recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs });
+        const { token } = action;
+        recordRequest({ method, route: action.route, status: action.status, reason: action.reason, code: action.code, decisionSeconds, upstreamMs: undefined, totalMs, target: req.url, token, deny: action });
         return;
       }
       case 'preflight':

@@ -1,10 +1,12 @@
 /**
  * Hot reload (README, Hot reload): re-read the config file on SIGHUP or when
- * its directory changes, and swap in a new generation when the file is valid
- * and its content changed. An invalid file, or one that fails to build, keeps
+ * its directory changes (the file itself or the kubelet's `..data` swap), and
+ * swap in a new generation when the file is valid and its content changed. A
+ * content rejected once is not logged again until it changes. An invalid file, or one that fails to build, keeps
  * the last good config; reloads are serialized and never reject.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { AuthHooks } from '../auth/types.js';
 import { readConfigFile } from '../config/load.js';
@@ -37,11 +39,32 @@ export interface Reloader {
   close(): void;
 }
 
+/** A change event's file name is the config file or the kubelet's `..data` symlink (null: the platform did not say). */
+export function concernsConfig(changed: string | Buffer | null, configName: string): boolean {
+  if (changed === null) return true;
+  const n = changed.toString();
+  return n === configName || n === KUBELET_DATA_LINK;
+}
+
+/** The symlink a Kubernetes ConfigMap or Secret mount swaps atomically on every update. */
+const KUBELET_DATA_LINK = '..data';
+
+/** sha256 of the file's bytes, or of the read error (a missing file is one content too). */
+function contentHash(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch (error) {
+    return `unreadable:${(error as NodeJS.ErrnoException).code ?? 'unknown'}`;
+  }
+}
+
 export function createReloader(deps: ReloadDeps): Reloader {
   const { metrics, logger } = deps;
   let reloading: Promise<ReloadResult> = Promise.resolve('unchanged');
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** sha256 of the last content rejected as invalid. */
+  let lastRejectedHash: string | undefined;
 
   function rejected(trigger: string, error: unknown, message: string): ReloadResult {
     metrics.configReload('failure');
@@ -54,10 +77,15 @@ export function createReloader(deps: ReloadDeps): Reloader {
     const file = current.config.source.file;
     const { config: next, issues } = readConfigFile(file);
     if (next === undefined) {
+      // A file left invalid is reported once per content; SIGHUP, an explicit request, always answers.
+      const hash = contentHash(file);
+      if (trigger !== 'SIGHUP' && hash === lastRejectedHash) return 'invalid';
+      lastRejectedHash = hash;
       metrics.configReload('failure');
       logger.error({ trigger, config: file, errors: issues.filter((i) => i.severity === 'error').map(formatConfigIssue) }, 'config reload rejected; still serving the last good config');
       return 'invalid';
     }
+    lastRejectedHash = undefined;
     if (next.source.hash === current.config.source.hash) return 'unchanged';
     for (const issue of issues) logger.warn({ config: file, warning: formatConfigIssue(issue) }, 'config warning');
     const restartOnly = restartRequiredChanges(current.config, next);
@@ -108,9 +136,12 @@ export function createReloader(deps: ReloadDeps): Reloader {
   // directory, so watch the directory (not the file, whose inode never changes
   // under a symlink swap), debounce the burst, and let the content hash decide.
   function watchFile(file: string): void {
+    const name = basename(file);
     try {
-      watcher = watch(dirname(file), { persistent: false }, () => {
-        // Editors and Kubernetes touch sibling names (`..data`, `.swp`); any change may matter, the hash decides.
+      watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+        // Only the file itself or the kubelet's `..data` swap: a log file or an editor's swap
+        // file written in the same directory is not a reason to re-read the config.
+        if (!concernsConfig(changed, name)) return;
         clearTimeout(timer);
         timer = setTimeout(() => void reload('file change'), RELOAD_DEBOUNCE_MS);
         timer.unref();

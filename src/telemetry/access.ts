@@ -5,7 +5,10 @@
  * document, raw-socket answers) ends here, so the metrics and the access log
  * count the same requests with the same labels.
  */
-import type { DecisionReason } from '../policy/decision.js';
+import type { VerifiedToken } from '../auth/types.js';
+import type { LogIdentityField } from '../config/schema.js';
+import type { DecisionReason, Deny } from '../policy/decision.js';
+import { denyFragment, identityFragment, loggedPath } from './diagnosis.js';
 import { accessLog, type Logger } from './logger.js';
 import type { ListenerLabel, Metrics } from './metrics.js';
 
@@ -24,6 +27,14 @@ export interface RequestRecord {
   readonly totalMs: number;
   /** Which listener answered (default `proxy`): the metrics label and the access line's `listener` field. */
   readonly listener?: ListenerLabel;
+  /** The request id, when something was logged about this request before it finished (shadow mode); else a new one. */
+  readonly id?: string;
+  /** The raw request target, as sent (the access line keeps its path, cut short). */
+  readonly target?: string | undefined;
+  /** The verified token, when there was one. */
+  readonly token?: VerifiedToken | undefined;
+  /** The deny answered, or the one shadow mode forwarded anyway. */
+  readonly deny?: Deny | undefined;
 }
 
 export type RecordRequest = (record: RequestRecord) => void;
@@ -32,13 +43,25 @@ let requestCounter = 0;
 /** Cheap unique-enough request ids: process start (base36) + counter; no crypto on the hot path. */
 const REQUEST_ID_PREFIX = `${Date.now().toString(36)}-`;
 
-export function createRequestRecorder(metrics: Metrics, logger: Logger): RecordRequest {
+/** A new request id. */
+export function nextRequestId(): string {
+  return REQUEST_ID_PREFIX + (++requestCounter).toString(36);
+}
+
+/** Identity fields logged when the config does not say (logging.fields); `sub` is personal data. */
+const DEFAULT_IDENTITY_FIELDS: readonly LogIdentityField[] = ['client_id', 'jti'];
+
+export function createRequestRecorder(metrics: Metrics, logger: Logger, identityFields: readonly LogIdentityField[] = DEFAULT_IDENTITY_FIELDS): RecordRequest {
+  const fields: ReadonlySet<LogIdentityField> = new Set(identityFields);
   return function recordRequest(r: RequestRecord): void {
     const listener = r.listener ?? 'proxy';
     metrics.request(r.method, r.route, r.status, r.totalMs / 1000, listener);
     if (r.upstreamMs !== undefined && r.route !== undefined) metrics.upstream(r.route, r.upstreamMs / 1000);
+    const identity = r.token === undefined ? '' : identityFragment(r.token, fields);
     accessLog(logger, {
-      id: REQUEST_ID_PREFIX + (++requestCounter).toString(36),
+      path: r.target === undefined ? undefined : loggedPath(r.target),
+      extra: r.deny === undefined ? identity : identity + denyFragment(r.deny, r.token),
+      id: r.id ?? nextRequestId(),
       method: r.method,
       route: r.route,
       status: r.status,

@@ -40,17 +40,10 @@
  */
 import { fstatSync } from 'node:fs';
 import { pino, type DestinationStream } from 'pino';
+import { LOG_BATCH_BYTES, MIN_LOG_BUFFER_BYTES } from './log-sizes.js';
 
-/**
- * Bytes buffered before one write(2). Measured under wrk (50 connections, one
- * access line per request): an unbuffered destination handed every line to its
- * own write and cost ~33 µs of CPU per request, a third of the whole proxy.
- * Each asynchronous write is also a hop to the thread pool: with 4 KiB batches
- * the asynchronous output cost ~1 µs more CPU per line than the synchronous one
- * it replaced, with 12 KiB ~0.5 µs (20 lines per event-loop turn, drained
- * pipe). sonic-boom requires it below its 16 KiB maxWrite.
- */
-const LOG_BATCH_BYTES = 12288;
+export { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES } from './log-sizes.js';
+
 /** A quiet sidecar's lines still appear within this long (and `kubectl logs` stays live). */
 const LOG_FLUSH_INTERVAL_MS = 250;
 /** How long a fatal line or process exit may wait for a stalled reader before giving up its lines. */
@@ -58,11 +51,6 @@ const SYNC_FLUSH_BUDGET_MS = 1000;
 
 /** A reader that keeps up only partly gets one notice of the lines lost per this interval, not one per write. */
 const DROPPED_NOTICE_INTERVAL_MS = 1000;
-
-/** Default of `logging.buffer_bytes`: 4 MiB holds ~16,000 access lines, several seconds of a busy sidecar. */
-export const DEFAULT_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
-/** Smallest useful buffer: below a few batches, every line would wait for the periodic flush. */
-export const MIN_LOG_BUFFER_BYTES = 4 * LOG_BATCH_BYTES;
 
 export interface LogOutputOptions {
   /** File descriptor the lines go to (1 for stdout). */

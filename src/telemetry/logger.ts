@@ -180,6 +180,10 @@ export interface AccessFields {
   readonly total_ms: number;
   /** `proxy` (inline, the default) or `authz` (the decision-only listener). */
   readonly listener?: 'proxy' | 'authz';
+  /** The raw path, query removed and cut short (diagnosis.ts). */
+  readonly path?: string | undefined;
+  /** Identity and deny details, an already serialized JSON fragment `,"k":v…` (diagnosis.ts). */
+  readonly extra?: string | undefined;
 }
 
 /** Milliseconds to 3 decimals (µs resolution) keeps lines short. */
@@ -234,14 +238,18 @@ export function accessLog(logger: Logger, f: AccessFields): void {
   if (destination === null || !logger.isLevelEnabled('info')) return;
   if (destination === undefined) {
     // A logger built elsewhere (embedding): its own serializers and redaction apply.
-    const { id, method, route, status, reason, code, decision_us, upstream_ms, total_ms, listener } = f;
-    logger.info({ id, method, route: route ?? 'unmatched', status, reason, code, decision_us, upstream_ms, total_ms, listener: listener ?? 'proxy' }, 'request');
+    const { id, method, route, status, reason, code, decision_us, upstream_ms, total_ms, path, listener } = f;
+    const extra = f.extra === undefined || f.extra === '' ? {} : (JSON.parse(`{${f.extra.slice(1)}}`) as object);
+    logger.info({ id, method, route: route ?? 'unmatched', path, status, reason, code, ...extra, decision_us, upstream_ms, total_ms, listener: listener ?? 'proxy' }, 'request');
     return;
   }
   const line =
     `{"level":"info","time":"${isoNow()}","service":"scopegate","id":${q(f.id)},"method":${q(f.method)},` +
-    `"route":${q(f.route ?? 'unmatched')},"status":${f.status},"reason":"${f.reason}"` +
+    `"route":${q(f.route ?? 'unmatched')}` +
+    (f.path === undefined ? '' : `,"path":${q(f.path)}`) +
+    `,"status":${f.status},"reason":"${f.reason}"` +
     (f.code === undefined ? '' : `,"code":${q(f.code)}`) +
+    (f.extra ?? '') +
     `,"decision_us":${f.decision_us}` +
     (f.upstream_ms === undefined ? '' : `,"upstream_ms":${ms(f.upstream_ms)}`) +
     `,"total_ms":${ms(f.total_ms)},"listener":"${f.listener ?? 'proxy'}","msg":"request"}\n`;

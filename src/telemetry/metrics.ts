@@ -21,6 +21,8 @@ import { HTTP_METHODS } from '../config/schema.js';
 import { UNMATCHED_ROUTE, type DecisionReason, type DenyReason } from '../policy/decision.js';
 import { FastHistogram, type HistogramSeries } from './histogram.js';
 import { logLinesDropped } from './log-output.js';
+import { TOKEN_CAUSES, type TokenCause } from './token-cause.js';
+import { registerBuildInfo } from './build-info.js';
 
 /** The `route` label for requests no route matched (defined with the decision types). */
 export { UNMATCHED_ROUTE };
@@ -82,7 +84,7 @@ export interface Metrics {
    * One decide() call: its duration and its reason. `shadow_deny` is a deny that
    * shadow mode forwarded anyway; its duration is recorded under outcome="deny".
    */
-  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number, listener?: ListenerLabel): void;
+  decision(outcome: 'allow' | 'deny' | 'shadow_deny', reason: DecisionReason, seconds: number, listener?: ListenerLabel, cause?: TokenCause): void;
   /** A request accepted with a deprecated scope in place of its replacement. */
   deprecatedScopeUse(scope: string): void;
   /** A config reload attempt (SIGHUP or file change) and how it ended. */
@@ -137,8 +139,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const decisionsTotal = new Counter({
     name: 'scopegate_decisions_total',
-    help: 'Authorization decisions by outcome and reason.',
-    labelNames: ['outcome', 'reason', 'listener'] as const,
+    // `cause` only on invalid_token series (prom-client writes a label only where it is set; absent reads as empty).
+    help: 'Authorization decisions by outcome and reason; cause says why a token was invalid.',
+    labelNames: ['outcome', 'reason', 'listener', 'cause'] as const,
     registers,
   });
   const jwksRefreshTotal = new Counter({
@@ -300,12 +303,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // Keyed `${listener} ${reason}`.
   const reasonChildren = new Map<string, Counter.Internal>();
   for (const listener of options.listeners ?? ['proxy']) {
-    reasonChildren.set(`${listener} allowed`, decisionsTotal.labels('allow', 'allowed', listener));
-    for (const r of DENY_REASONS) reasonChildren.set(`${listener} ${r}`, decisionsTotal.labels('deny', r, listener));
+    reasonChildren.set(`${listener} allowed`, decisionsTotal.labels({ outcome: 'allow', reason: 'allowed', listener }));
+    for (const r of DENY_REASONS) reasonChildren.set(`${listener} ${r}`, decisionsTotal.labels({ outcome: 'deny', reason: r, listener }));
     // labels() alone does not create a series; inc(0) / zero() do.
     decisionsTotal.inc({ outcome: 'allow', reason: 'allowed', listener }, 0);
-    for (const r of DENY_REASONS) decisionsTotal.inc({ outcome: 'deny', reason: r, listener }, 0);
+    // invalid_token is pre-created per cause instead: each such deny has one.
+    for (const r of DENY_REASONS) if (r !== 'invalid_token') decisionsTotal.inc({ outcome: 'deny', reason: r, listener }, 0);
+    for (const cause of TOKEN_CAUSES) decisionsTotal.inc({ outcome: 'deny', reason: 'invalid_token', listener, cause }, 0);
   }
+  const causeChildren = new Map<string, Counter.Internal>();
+  const causeChild = (outcome: string, reason: DecisionReason, listener: ListenerLabel, cause: TokenCause): Counter.Internal => {
+    const key = `${outcome} ${reason} ${listener} ${cause}`;
+    let child = causeChildren.get(key);
+    if (child === undefined) causeChildren.set(key, (child = decisionsTotal.labels({ outcome, reason, listener, cause })));
+    return child;
+  };
+  registerBuildInfo(registry);
 
   const upgraded = new Gauge({ name: 'scopegate_upgraded_connections', help: 'Open WebSocket connections piped to the upstream.', registers });
 
@@ -330,13 +343,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       child.observe(seconds);
     },
 
-    decision(outcome, reason, seconds, listener = 'proxy') {
+    decision(outcome, reason, seconds, listener = 'proxy', cause) {
+      if (cause !== undefined) {
+        decisionChildren[outcome === 'allow' ? 'allow' : 'deny'].observe(seconds);
+        causeChild(outcome, reason, listener, cause).inc();
+        return;
+      }
       if (outcome === 'shadow_deny') {
         decisionChildren.deny.observe(seconds);
         // Lazily created: enforce-mode deployments never show shadow series.
         let counter = shadowChildren.get(`${listener} ${reason}`);
         if (counter === undefined) {
-          counter = decisionsTotal.labels('shadow_deny', reason, listener);
+          counter = decisionsTotal.labels({ outcome: 'shadow_deny', reason, listener });
           shadowChildren.set(`${listener} ${reason}`, counter);
         }
         counter.inc();
@@ -348,7 +366,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (counter === undefined) {
         // A listener or reason not created up front (another listener; the CORS reasons, which a config
         // without cors never shows): its series appear with their first decision.
-        counter = decisionsTotal.labels(outcome, reason, listener);
+        counter = decisionsTotal.labels({ outcome, reason, listener });
         reasonChildren.set(key, counter);
       }
       counter.inc();

@@ -75,14 +75,7 @@ async function probe(adminUrl: string, path: string): Promise<{ status: number; 
 const droppedTotal = (metrics: string): number => Number(/^scopegate_log_lines_dropped_total (\d+)/m.exec(metrics)?.[1] ?? NaN);
 
 t.test('stdout not read: requests, probes and metrics carry on; lines are dropped, counted, and resume', async (t) => {
-  // The sidecar inherits the test's environment.
-  const saved = process.env['SCOPEGATE_LOG_BUFFER_BYTES'];
-  process.env['SCOPEGATE_LOG_BUFFER_BYTES'] = String(BUFFER_BYTES);
-  t.teardown(() => {
-    if (saved === undefined) delete process.env['SCOPEGATE_LOG_BUFFER_BYTES'];
-    else process.env['SCOPEGATE_LOG_BUFFER_BYTES'] = saved;
-  });
-  const { sidecar, token: tokenFor } = await startStack(t, { issuer: ISSUER, routes: ROUTES });
+  const { sidecar, token: tokenFor } = await startStack(t, { issuer: ISSUER, routes: ROUTES, extra: `logging:\n  buffer_bytes: ${BUFFER_BYTES}` });
   const token = tokenFor('reports:read');
   const pool = new Pool(sidecar.url, { connections: CONNECTIONS, headersTimeout: 3000, bodyTimeout: 3000 });
   t.teardown(() => pool.close());

@@ -100,6 +100,7 @@ export function testAuthConfig(
     issuers: issuers.map((i) => ({
       audiences: ['https://api.example.com'],
       algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] as Algorithm[],
+      readiness: 'required' as const,
       ...i,
     })),
     clockSkewS: 30,

@@ -52,6 +52,7 @@ t.test('the bundled config/scopegate.yaml loads with zero issues', async (t) => 
       jwksUri: 'http://127.0.0.1:8788/.well-known/jwks.json',
       audiences: ['https://api.example.com'],
       algorithms: ['RS256', 'ES256'],
+      readiness: 'required',
     },
   ]);
   t.same(config.identityHeaders, { subject: 'x-auth-subject', scopes: 'x-auth-scopes' });
@@ -107,6 +108,9 @@ t.test('every option is read (snake_case → camelCase)', async (t) => {
     keepAliveTimeoutMs: 3000,
   });
   t.same(config.auth.issuers[0]?.algorithms, ['ES256', 'EdDSA', 'PS512']);
+  t.equal(config.auth.issuers[0]?.readiness, 'optional');
+  t.equal(config.auth.issuers[1]?.readiness, 'required', 'readiness defaults to required');
+  t.same(config.logging, { level: 'warn', access: false, bufferBytes: 1048576, fields: ['client_id', 'sub', 'jti'] });
   t.same(config.auth.issuers[1]?.algorithms, ['RS256'], 'per-issuer default');
   t.equal(config.auth.clockSkewS, 0);
   t.same(config.auth.scopeClaims, ['scp']);
