@@ -20,7 +20,7 @@ import type { IssuerKeyState } from '../auth/types.js';
 import { HTTP_METHODS } from '../config/schema.js';
 import { UNMATCHED_ROUTE, type DecisionReason, type DenyReason } from '../policy/decision.js';
 import { FastHistogram, type HistogramSeries } from './histogram.js';
-import { logLinesDropped } from './log-output.js';
+import { registerScrapeMetrics, type ScrapeSources, type TokenCacheStats } from './scrape-metrics.js';
 import { TOKEN_CAUSES, type TokenCause } from './token-cause.js';
 import { registerBuildInfo } from './build-info.js';
 
@@ -55,11 +55,7 @@ export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : 'OTHER';
 }
 
-export interface TokenCacheStats {
-  readonly hits: number;
-  readonly misses: number;
-  readonly size: number;
-}
+export type { TokenCacheStats } from './scrape-metrics.js';
 
 /** The `listener` label: the inline proxy, or the decision-only authz listener. */
 export type ListenerLabel = 'proxy' | 'authz';
@@ -180,9 +176,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const introspectionSeries = introspectionDuration.series();
 
-  let issuerSource: (() => readonly IssuerKeyState[]) | undefined;
-  let cacheSource: (() => TokenCacheStats) | undefined;
-  let readySource: (() => boolean) | undefined;
+  const sources: ScrapeSources = {};
 
   const configReloads = new Counter({
     name: 'scopegate_config_reloads_total',
@@ -204,91 +198,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['hash'] as const,
     registers,
   });
-  new Gauge({
-    name: 'scopegate_ready',
-    help: '1 when /readyz answers 200 (config loaded, keys loaded for every issuer, not draining), else 0.',
-    registers,
-    collect() {
-      if (readySource !== undefined) this.set(readySource() ? 1 : 0);
-    },
-  });
-
-  new Gauge({
-    name: 'scopegate_jwks_keys',
-    help: 'Signing keys currently loaded, by issuer.',
-    labelNames: ['issuer'] as const,
-    registers,
-    collect() {
-      if (issuerSource === undefined) return;
-      this.reset();
-      for (const s of issuerSource()) this.set({ issuer: s.issuer }, s.keyCount);
-    },
-  });
-  new Gauge({
-    name: 'scopegate_jwks_age_seconds',
-    help: "Seconds since the issuer's keys were last fetched successfully (absent until the first success).",
-    labelNames: ['issuer'] as const,
-    registers,
-    collect() {
-      if (issuerSource === undefined) return;
-      this.reset();
-      for (const s of issuerSource()) if (s.ageSeconds !== undefined) this.set({ issuer: s.issuer }, s.ageSeconds);
-    },
-  });
-  // The verifier owns its counters; exporting them as counters read at scrape
-  // time keeps the hot path free of metric calls on every cache lookup.
-  new Counter({
-    name: 'scopegate_token_cache_hits_total',
-    help: 'Verified-token cache hits since start.',
-    registers,
-    collect() {
-      if (cacheSource === undefined) return;
-      this.reset();
-      this.inc(cacheSource().hits);
-    },
-  });
-  new Counter({
-    name: 'scopegate_token_cache_misses_total',
-    help: 'Verified-token cache misses since start.',
-    registers,
-    collect() {
-      if (cacheSource === undefined) return;
-      this.reset();
-      this.inc(cacheSource().misses);
-    },
-  });
-  new Gauge({
-    name: 'scopegate_token_cache_entries',
-    help: 'Entries in the verified-token cache.',
-    registers,
-    collect() {
-      if (cacheSource === undefined) return;
-      this.set(cacheSource().size);
-    },
-  });
-
-  let replaySource: (() => number | undefined) | undefined;
-  new Gauge({
-    name: 'scopegate_dpop_replay_cache_entries',
-    help: 'Entries in the DPoP proof replay cache (jti seen within the proof window); 0 while auth.dpop is not configured.',
-    registers,
-    collect() {
-      this.reset();
-      const size = replaySource?.();
-      if (size !== undefined) this.set(size);
-    },
-  });
-
-  // Process-wide like stdout itself: the log output counts, a scrape reads it.
-  new Counter({
-    name: 'scopegate_log_lines_dropped_total',
-    help: 'Log lines dropped whole because the stdout reader did not keep up (the buffer held logging.buffer_bytes) or went away.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(logLinesDropped());
-    },
-  });
+  registerScrapeMetrics(registers, sources);
 
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
@@ -390,7 +300,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
 
     setReadySource(source) {
-      readySource = source;
+      sources.ready = source;
     },
 
     upstream(route, seconds) {
@@ -419,13 +329,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
 
     setIssuerStateSource(source) {
-      issuerSource = source;
+      sources.issuers = source;
     },
     setTokenCacheSource(source) {
-      cacheSource = source;
+      sources.tokenCache = source;
     },
     setReplayCacheSource(source) {
-      replaySource = source;
+      sources.replayCache = source;
     },
   };
 }
