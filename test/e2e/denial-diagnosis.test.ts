@@ -62,8 +62,8 @@ t.test('each 401 cause, a 403, identity fields and the trailing-slash issuer', a
   t.notMatch(all, /q=1/, 'the query is not logged');
 
   const metrics = (await send(sidecar.adminUrl, '/metrics')).body;
-  for (const c of cases) t.match(metrics, new RegExp(`scopegate_decisions_total\\{outcome="deny",reason="invalid_token",cause="${c.cause}"\\} 1`), `${c.cause} counted`);
-  t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="insufficient_scope"\} 1/, 'non-401 series keep their labels');
+  for (const c of cases) t.match(metrics, new RegExp(`scopegate_decisions_total\\{outcome="deny",reason="invalid_token",listener="proxy",cause="${c.cause}"\\} 1`), `${c.cause} counted`);
+  t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="insufficient_scope",listener="proxy"\} 1/, 'non-401 series keep their labels');
   t.match(metrics, /scopegate_build_info\{version="[^"]+",node="v\d+\.\d+\.\d+"\} 1/);
 });
 
