@@ -1,7 +1,7 @@
 /**
  * Authorization header → access token and its scheme: `Bearer` (RFC 6750 §2.1) or
  * `DPoP` (RFC 9449 §7.1, same b64token syntax), and the query-token refusal
- * (DESIGN.md §4). Hot path: one pass over rawHeaders, no regex, and the only
+ * (README, Responses). Hot path: one pass over rawHeaders, no regex, and the only
  * allocations are the token slice and its result object; every failure result is
  * a shared frozen constant.
  */

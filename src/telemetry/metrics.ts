@@ -1,5 +1,5 @@
 /**
- * Every metric scopegate exports (DESIGN.md §6), on a Registry of its own:
+ * Every metric scopegate exports (README, Operations), on a Registry of its own:
  * prom-client's global registry would make two instances (tests, a reload
  * that builds a new server) collide on metric names.
  *
