@@ -110,7 +110,7 @@ t.test('DPoP (RFC 9449) against the real sidecar', async (t) => {
     const metrics = await (await fetch(`${w.sidecar.adminUrl}/metrics`)).text();
     const entries = Number(/^scopegate_dpop_replay_cache_entries (\d+)$/m.exec(metrics)?.[1]);
     t.ok(entries >= 1, `scopegate_dpop_replay_cache_entries ${entries}`);
-    t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="invalid_dpop_proof"\} [1-9]/, 'proof refusals are counted');
+    t.match(metrics, /scopegate_decisions_total\{outcome="deny",reason="invalid_dpop_proof",listener="proxy"\} [1-9]/, 'proof refusals are counted');
     appendFileSync(w.sidecar.configFile, '  GET /api/extra: { auth: none }\n');
     await w.sidecar.waitForLog('config reloaded', 5000);
     refused(t, await send(w, 'GET', ITEM, [`Authorization: DPoP ${token}`, `DPoP: ${proof}`]), PROOF_CHALLENGE, 'invalid_dpop_proof', 'replayed after a reload');

@@ -51,7 +51,7 @@ t.test('b64token syntax (RFC 6750 §2.1), checked by the verifier on a cache mis
 });
 
 t.test('with two Authorization headers the first is read (decide() refuses the request before: test/unit/policy/decide.test.ts)', async (t) => {
-  t.same(extractBearer(['Authorization', `Bearer ${TOKEN}`, 'Authorization', 'Basic abc']), { kind: 'token', token: TOKEN });
+  t.same(extractBearer(['Authorization', `Bearer ${TOKEN}`, 'Authorization', 'Basic abc']), { kind: 'token', token: TOKEN, scheme: 'Bearer' });
 });
 
 t.test('failure results are shared constants (no allocation per call)', async (t) => {
