@@ -41,6 +41,9 @@ export function configValueSchema(config) {
   properties.limits = without(properties.limits, OWNED.limits);
   const stripped = without({ ...body, properties }, [...OWNED.top]);
   stripped.required = (stripped.required ?? []).filter((k) => k !== 'upstream');
+  // The config schema says "upstream, or authz_listen for a decision-only scopegate"; the chart
+  // always sets the upstream (the API beside it), so that choice is the chart's, not the values'.
+  delete stripped.anyOf;
   stripped.description = `scopegate.yaml without the keys the chart sets (listen, admin_listen, upstream.url, limits.drain_timeout_ms). ${body.description}`;
   return JSON.parse(JSON.stringify(stripped));
 }
