@@ -2,7 +2,7 @@
  * scopegate deciding behind the real nginx (auth_request) and the real Caddy
  * (forward_auth), configured with the files the README shows (deploy/authz/),
  * in front of a real recording upstream. Skipped, saying so, only when a binary
- * is missing: scripts/ensure-proxies.sh installs both (`.ci/run` calls it).
+ * is missing: scripts/ensure-tools.sh installs both (`.ci/run` calls it).
  */
 import t from 'tap';
 import { send } from '../helpers/http.js';
@@ -22,7 +22,7 @@ const OTHER_DENY: Readonly<Record<ProxyKind, (scopegateStatus: number) => number
 };
 
 for (const kind of ['nginx', 'caddy'] as const) {
-  const skip = hasBinary(kind) ? false : `${kind} is not installed (scripts/ensure-proxies.sh installs it: apt-get install ${kind})`;
+  const skip = hasBinary(kind) ? false : `${kind} is not installed (scripts/ensure-tools.sh installs it: apt-get install ${kind})`;
   t.test(`behind the real ${kind}`, { skip, timeout: 60_000 }, async (t) => {
     const stack = await startStack(t, { issuer: ISSUER, routes: ROUTES, extra: 'authz_listen: 127.0.0.1:0\n' });
     const proxy = await startProxy(kind, stack.sidecar.authzUrl!, stack.upstream.url);

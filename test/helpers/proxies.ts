@@ -1,5 +1,5 @@
 /**
- * The real nginx and Caddy (Debian packages, installed by scripts/ensure-proxies.sh)
+ * The real nginx and Caddy (Debian packages, installed by scripts/ensure-tools.sh)
  * run as child processes on 127.0.0.1 with temporary config directories, from the
  * configurations the README documents (deploy/authz/). Never daemons: the test
  * owns the process and kills it on teardown.
@@ -28,7 +28,7 @@ const CONFIG_FILES: Readonly<Record<ProxyKind, string>> = {
   caddy: fileURLToPath(new URL('../../deploy/authz/Caddyfile', import.meta.url)),
 };
 
-/** Whether the binary is on PATH (scripts/ensure-proxies.sh installs it when it can). */
+/** Whether the binary is on PATH (scripts/ensure-tools.sh installs it when it can). */
 export function hasBinary(kind: ProxyKind): boolean {
   return spawnSync(kind, kind === 'nginx' ? ['-v'] : ['version'], { stdio: 'ignore' }).status === 0;
 }
