@@ -1,4 +1,5 @@
 /** `scopegate check`: validate a config and print the compiled route table as an operator reads it. */
+import { checkOnline, formatFindings } from '../config/online-check.js';
 import type { Config } from '../config/schema.js';
 import { compilePolicies } from '../policy/decide.js';
 import { twinPairs } from '../policy/twins.js';
@@ -35,11 +36,22 @@ export function formatTwinPairs(config: Config): string {
   return [`Trailing-slash twins with different requirements (${effect}):`, ...lines].join('\n');
 }
 
-/** `scopegate check [--config FILE | FILE]`: validate, print the route table. Exit 1 when invalid. */
+/** Every scope some route requires (the catalogue's required ones included), once each, sorted. */
+export function requiredScopes(config: Config): readonly string[] {
+  const all = new Set<string>();
+  for (const route of compilePolicies(config).policies) for (const s of route.requirement.scopes) all.add(s);
+  return [...all].sort();
+}
+
+/**
+ * `scopegate check [--config FILE | FILE] [--online]`: validate, print the route table. Exit 1 when invalid;
+ * with --online also when an issuer's IdP disagrees with the config (config/online-check.ts).
+ */
 export async function run(argv: readonly string[], io: CommandIo = {}): Promise<number> {
   const out = io.stdout ?? process.stdout;
   const err = io.stderr ?? process.stderr;
-  const named = fileArgument(parseCommon(argv), err);
+  const args = parseCommon(argv);
+  const named = fileArgument(args, err);
   if (named === undefined) return EXIT_USAGE;
   const file = configPath(named.file);
   const config = loadOrReport(file, err);
@@ -54,5 +66,9 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   const twins = formatTwinPairs(config);
   if (twins !== '') out.write(`${twins}\n`);
   out.write(`${file}: ok, ${config.routes.length} routes, ${config.auth.issuers.length} issuer(s), config sha256 ${config.source.hash.slice(0, 12)}\n`);
-  return EXIT_OK;
+  // Without --online, check reads only the file: nothing is fetched.
+  if (args.values.online !== true) return EXIT_OK;
+  const report = formatFindings(await checkOnline(config, requiredScopes(config)));
+  out.write(`${report.text}\n`);
+  return report.errors > 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -10,7 +10,9 @@ export const USAGE = `scopegate — OAuth 2.0 scope enforcement sidecar
 
 Usage:
   scopegate serve [--config FILE | FILE]   run the sidecar (proxy on listen, /healthz /readyz /metrics on admin_listen)
-  scopegate check [--config FILE | FILE]   validate a config and print the compiled route table
+  scopegate check [--config FILE | FILE] [--online]
+                                    validate a config and print the compiled route table; --online also
+                                    compares each issuer with what its IdP publishes (JWKS, metadata)
   scopegate demo  [--config FILE | FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]
                                     run a self-contained demo: a local issuer, an echo upstream and the sidecar
   scopegate explain [--config FILE] METHOD PATH [--token JWT | --scopes "a b"]
@@ -30,6 +32,8 @@ const OPTIONS = {
   listen: { type: 'string' },
   'admin-listen': { type: 'string' },
   out: { type: 'string', short: 'o' },
+  // check only: compare the config with what its IdPs publish (network).
+  online: { type: 'boolean' },
 } as const;
 
 export type CommonArgs = ReturnType<typeof parseCommon>;
