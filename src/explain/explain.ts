@@ -13,7 +13,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import { createAuthVerifier } from '../auth/introspect-verifier.js';
 import type { Config } from '../config/schema.js';
-import { PathError } from '../errors.js';
+import { PathError, TokenError } from '../errors.js';
 import { compilePolicies } from '../policy/decide.js';
 import type { Decision } from '../policy/decision.js';
 import { createPlanner, type Action, type DiscoveryAction, type RequestHead } from '../policy/plan.js';
@@ -21,7 +21,7 @@ import { createAnswers, type SelfAnswered } from '../respond/answer.js';
 import { canonicalizeTarget } from '../routes/normalize.js';
 import { explainPreflight } from './preflight.js';
 import { traceRoute } from './routes.js';
-import { checkConsistency, denyStep, describeResult, detailsOf, identityHeaders, notReadBecause, requirementStep } from './steps.js';
+import { checkConsistency, denyStep, describeResult, detailsOf, identityHeaders, mismatchView, notReadBecause, requirementStep } from './steps.js';
 import type { CanonicalStep, Explanation, ExplainInput, Outcome, ResponseView, RouteStep, TokenStep } from './types.js';
 
 /** The bearer value the dispatch sees for `--scopes`: any b64token does, the stand-in verifier never reads it. */
@@ -158,7 +158,10 @@ function tokenStep(input: ExplainInput, seen: VerifyResult | undefined, read: bo
   }
   if (input.token === undefined) return { kind: 'none', read: why === undefined, note: why, jwks };
   if (seen !== undefined && seen.ok) return { kind: 'valid', token: detailsOf(seen.token), read, note: why, jwks };
-  if (seen !== undefined) return { kind: 'invalid', code: seen.error.code, message: seen.error.message, read, note: why, jwks };
+  if (seen !== undefined) {
+    const mismatch = seen.error instanceof TokenError && seen.error.mismatch !== undefined ? { mismatch: mismatchView(seen.error.mismatch) } : {};
+    return { kind: 'invalid', code: seen.error.code, message: seen.error.message, ...mismatch, read, note: why, jwks };
+  }
   // Only when the dispatch refused the Authorization header itself (e.g. not "Bearer <token>").
   const d = decision.allow ? decision.wouldDeny : decision;
   return { kind: 'invalid', code: d?.code ?? 'unknown', message: d?.description ?? '', read, note: why, jwks };

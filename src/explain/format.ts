@@ -164,6 +164,11 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
     }
     case 'invalid':
       out.push(kv('result', red(`${t.code}: ${t.message}`)));
+      if (t.mismatch !== undefined) {
+        out.push(kv(`presented ${t.mismatch.claim}`, t.mismatch.presented));
+        out.push(kv('expected', t.mismatch.expected.join(', ')));
+        if (t.mismatch.trailingSlashOnly) out.push(kv('', 'differs only by a trailing slash'));
+      }
       break;
   }
   for (const j of t.jwks) out.push(kv('jwks fetch', j));

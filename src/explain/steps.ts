@@ -7,11 +7,13 @@
  */
 import type { VerifiedToken } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
+import type { ClaimMismatch } from '../errors.js';
 import type { RoutePolicy } from '../policy/decide.js';
 import type { Decision, Deny } from '../policy/decision.js';
 import { catalogueRules, satisfyingScopes } from '../policy/scopes.js';
 import { createHeaderPolicy } from '../proxy/headers.js';
-import type { CanonicalStep, RequirementStep, RouteStep, TokenDetails } from './types.js';
+import { trailingSlashOnly } from '../telemetry/diagnosis.js';
+import type { CanonicalStep, MismatchView, RequirementStep, RouteStep, TokenDetails } from './types.js';
 
 /** Which step of the dispatch refused the request, from the deny it returned. */
 export function denyStep(deny: Deny): string {
@@ -34,6 +36,16 @@ export function denyStep(deny: Deny): string {
   if (deny.code === 'ERR_AUTH_TOKEN_IN_QUERY') return '2. route match (an access_token query parameter is refused before the token is read)';
   if (deny.code === 'ERR_AUTH_DUPLICATE_AUTHORIZATION') return '4. token';
   return 'request framing';
+}
+
+/** The verifier's issuer or audience refusal, shown with the same trailing-slash diagnosis as the access log. */
+export function mismatchView(m: ClaimMismatch): MismatchView {
+  return {
+    claim: m.claim,
+    presented: m.presented === undefined ? '(absent)' : JSON.stringify(m.presented),
+    expected: m.expected.map((e) => JSON.stringify(e)),
+    trailingSlashOnly: trailingSlashOnly(m.presented, m.expected),
+  };
 }
 
 export function detailsOf(token: VerifiedToken): TokenDetails {

@@ -114,6 +114,20 @@ export interface TokenDetails {
   readonly scopes: readonly string[];
 }
 
+/**
+ * An issuer or audience refusal as explain shows it: what the token presented and what the
+ * config expected (the operator runs explain on their own token, so nothing is withheld).
+ */
+export interface MismatchView {
+  readonly claim: 'iss' | 'aud';
+  /** The presented value as JSON (a string, a list of strings), or `(absent)`. */
+  readonly presented: string;
+  /** Each expected value as JSON. */
+  readonly expected: readonly string[];
+  /** The values differ only by a trailing slash (the access log says the same). */
+  readonly trailingSlashOnly: boolean;
+}
+
 /** Step 4. */
 export type TokenStep = (
   | { readonly kind: 'none' }
@@ -121,7 +135,7 @@ export type TokenStep = (
   | { readonly kind: 'not_checked' }
   | { readonly kind: 'hypothetical'; readonly scopes: readonly string[] }
   | { readonly kind: 'valid'; readonly token: TokenDetails }
-  | { readonly kind: 'invalid'; readonly code: string; readonly message: string }
+  | { readonly kind: 'invalid'; readonly code: string; readonly message: string; readonly mismatch?: MismatchView }
 ) & {
   /** Whether the dispatch got as far as reading the token, and if not why. */
   readonly read: boolean;
