@@ -108,6 +108,8 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
   const catalogue = findKeyNode(root, 'scopes') !== undefined ? readCatalogue(catalogueNode, 'scopes', r, file) : undefined;
   if (routes !== undefined) checkCatalogue(routes, routesNode, catalogue, catalogueNode, r);
   checkTimeouts(sections.limits, findValue(root, 'limits'), r);
+  // TLS is served on `listen`: an authz-only config has none (its proxy in front terminates TLS).
+  if (sections.tls !== undefined && sections.listen === undefined) r.error(findKeyNode(root, 'tls'), 'tls', 'applies to listen, which an authz-only config does not have');
 
   // The introspection endpoint's issuer, when named, is an authorization server too.
   const introspectionIssuer = sections.auth?.introspection?.issuer;
