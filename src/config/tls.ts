@@ -6,7 +6,7 @@
  * `scopegate check`, and on a config reload. The running listener re-reads the
  * pair when the files change (server/tls.ts).
  */
-import { objectSchema, readFields, withDefaults, type Rows, type SectionReader } from './fields.js';
+import { section, type Rows, type SectionReader } from './fields.js';
 import { oneOf, reader, str } from './readers.js';
 import type { TlsConfig, TlsVersion } from './schema.js';
 import { childPath, findValue } from './yaml-reader.js';
@@ -24,18 +24,16 @@ export const TLS: Rows<TlsConfig> = {
   minVersion: { key: 'min_version', read: oneOf<TlsVersion>(['TLSv1.2', 'TLSv1.3']), default: 'TLSv1.2', doc: 'Lowest TLS version accepted: TLSv1.2 or TLSv1.3.' },
 };
 
-const rows = TLS;
+const plain = section(TLS);
 
 /** The section, then the pair on disk: a problem is reported at the option naming the file at fault. */
 export const readTls: SectionReader<TlsConfig> = Object.assign(
-  reader(objectSchema(rows), (node, path, r) => {
-    const values = readFields(node, path, r, rows);
-    if (values === undefined) return undefined;
-    const tls = withDefaults(rows, values);
-    if (tls.certFile === undefined || tls.keyFile === undefined) return tls;
+  reader<TlsConfig>(plain.schema, (node, path, r) => {
+    const tls = plain(node, path, r);
+    if (tls?.certFile === undefined || tls.keyFile === undefined) return tls;
     const pair = readTlsPair(tls.certFile, tls.keyFile);
     if (!pair.ok) r.error(findValue(node, pair.option), childPath(path, pair.option), pair.message);
     return tls;
   }),
-  { rows },
+  { rows: TLS },
 );
