@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { AuthHooks } from './auth/types.js';
 import type { Config, ListenAddress } from './config/schema.js';
 import { requiredKeysReady } from './admin/readiness.js';
@@ -15,6 +16,7 @@ import { createLifecycle, listening, type ListenError } from './server/lifecycle
 import { createAuthzListener } from './server/authz-listener.js';
 import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
+import { createTlsCertificates } from './server/tls.js';
 import { createRequestRecorder } from './telemetry/access.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetrics, type ListenerLabel } from './telemetry/metrics.js';
@@ -30,7 +32,7 @@ export interface ScopegateOptions {
 }
 
 export interface RunningScopegate {
-  /** http://host:port of the proxy listener; '' when the config is authz-only (no `listen`). */
+  /** http://host:port (https:// with `tls`) of the proxy listener; '' when the config is authz-only (no `listen`). */
   readonly url: string;
   /** http://host:port of the authz listener, when `authz_listen` is set. */
   readonly authzUrl: string | undefined;
@@ -90,7 +92,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 
   const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger, config.logging.fields) };
   // Either or both: an authz-only config has no proxy listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
-  const server = config.listen === undefined ? undefined : createProxyListener(config.limits, listenerDeps);
+  // TLS on `listen` (README, TLS): the pair is re-read when its files change and on SIGHUP.
+  const tls = config.tls === undefined || config.listen === undefined ? undefined : createTlsCertificates(config.tls, logger);
+  const server = config.listen === undefined ? undefined : createProxyListener(config.limits, listenerDeps, tls?.options);
+  if (tls !== undefined && server !== undefined) tls.attach(server as unknown as TlsServer); // with options, createProxyListener made an https.Server: a tls.Server
   const authz = config.authzListen === undefined ? undefined : createAuthzListener(config.limits, listenerDeps);
   const clientFacing = [server, authz].filter((s): s is Server => s !== undefined);
   const admin = createAdminServer({
@@ -120,6 +125,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     onStopping: () => (draining = true),
     async closeRest() {
       reloader.close();
+      tls?.close();
       const adminClosed = new Promise<void>((r) => admin.close(() => r()));
       // Scrapers keep connections alive; without this, close() would wait for them.
       admin.closeAllConnections();
@@ -143,7 +149,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     await Promise.all([generation.verifier.close(), generation.forwarder.close()]);
     throw error;
   }
-  const url = server === undefined ? '' : addressUrl(server.address() as AddressInfo);
+  const url = server === undefined ? '' : addressUrl(server.address() as AddressInfo, tls === undefined ? 'http' : 'https');
   const authzUrl = authz === undefined ? undefined : addressUrl(authz.address() as AddressInfo);
   const adminUrl = addressUrl(admin.address() as AddressInfo);
   logger.info(
@@ -158,8 +164,11 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   });
 
   if (options.watchConfig === true) reloader.watch(config.source.file);
-  if (options.installSignalHandlers === true) lifecycle.installSignalHandlers(reloader.reload);
-  return { url, authzUrl, adminUrl, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload: reloader.reload };
+  if (options.watchConfig === true) tls?.watch();
+  // SIGHUP re-reads the certificate pair too; the config reload's result is what the caller gets.
+  const reload = tls === undefined ? reloader.reload : (trigger: string): Promise<ReloadResult> => (tls.reload(trigger), reloader.reload(trigger));
+  if (options.installSignalHandlers === true) lifecycle.installSignalHandlers(reload);
+  return { url, authzUrl, adminUrl, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload };
 }
 
 /** A port that is taken becomes a ListenError naming the setting and the address (one line, no stack). */
@@ -168,6 +177,6 @@ function listenOn(server: Server, address: ListenAddress, setting: ListenError['
   return listening(server, setting, address);
 }
 
-function addressUrl(address: AddressInfo): string {
-  return `http://${address.address}:${address.port}`;
+function addressUrl(address: AddressInfo, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${address.address}:${address.port}`;
 }

@@ -2,7 +2,7 @@
 /**
  * Validates every Kubernetes object scopegate ships, offline:
  *
- *   sources   deploy/kubernetes/*.yaml (each file), `kubectl kustomize deploy/kubernetes`,
+ *   sources   deploy/kubernetes/*.yaml (each file), `kubectl kustomize deploy/kubernetes` and its TLS overlay deploy/kubernetes-tls,
  *             `helm lint --strict` and `helm template` of deploy/helm/scopegate with the
  *             default values and with variants (monitor/networkPolicy/PDB off, a longer drain);
  *   schema    every object against the Kubernetes OpenAPI schemas compiled into the npm
@@ -28,7 +28,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { REPO, cleanup, ensureK8sTools, log, run, trackTempDir } from './lib.mjs';
 import { checkSidecar } from './sidecar-checks.mjs';
@@ -208,7 +208,7 @@ function validateContract(objs, source, { expectGrace } = {}) {
     if (existsSync(CLI)) {
       const dir = trackTempDir(mkdtempSync(join(tmpdir(), 'scopegate-validate-')));
       const file = join(dir, 'scopegate.yaml');
-      writeFileSync(file, text);
+      writeFileSync(file, config.tls === undefined ? text : withTestCertificate(text, config.tls, dir, pod, sidecar, source));
       const r = run(process.execPath, [CLI, 'check', file], { allowFail: true });
       check(source, 'config: `scopegate check` accepts it', r.status === 0, `${r.stdout}${r.stderr}`.trim());
     } else {
@@ -244,6 +244,22 @@ function validateContract(objs, source, { expectGrace } = {}) {
   return { grace, drainMs, sidecarPreStop, kinds: objs.map((o) => o.kind) };
 }
 
+/**
+ * A config with `tls:` names files the pod gets from a mounted Secret: check that a
+ * Secret volume is mounted where they are, and point them at a throwaway pair
+ * (openssl, never written to the repository) so `scopegate check` can read them.
+ */
+function withTestCertificate(text, tls, dir, pod, sidecar, source) {
+  const mountDir = dirname(tls.cert_file ?? '');
+  const mount = (sidecar.volumeMounts ?? []).find((m) => m.mountPath === mountDir);
+  const volume = (pod.volumes ?? []).find((v) => v.name === mount?.name);
+  check(source, `tls: a Secret mounted read-only at ${mountDir} holds cert_file and key_file`, volume?.secret?.secretName !== undefined && mount.readOnly === true && dirname(tls.key_file ?? '') === mountDir);
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=scopegate-validate', '-days', '1']);
+  return text.replace(tls.cert_file, cert).replace(tls.key_file, key);
+}
+
 async function validateSet(source, objs, opts) {
   const before = failures.length;
   const schemaOk = await validateSchema(objs, source);
@@ -277,6 +293,9 @@ async function main() {
   const kobjs = docsOf(kustomized, 'kubectl kustomize deploy/kubernetes');
   check('kubectl kustomize', 'every file is in the kustomization', kobjs.length === all.length, `${kobjs.length} rendered vs ${all.length} in files`);
   await validateSet('kubectl kustomize deploy/kubernetes', kobjs, { expectGrace: 40 });
+  // The TLS overlay (a kubernetes.io/tls Secret mounted for `tls:`): the same contract.
+  const tlsObjs = docsOf(run(tools.kubectl, ['kustomize', join(REPO, 'deploy/kubernetes-tls')]).stdout, 'kubectl kustomize deploy/kubernetes-tls');
+  await validateSet('kubectl kustomize deploy/kubernetes-tls', tlsObjs, { expectGrace: 40 });
 
   // The chart.
   const lint = run(tools.helm, ['lint', '--strict', CHART], { allowFail: true });

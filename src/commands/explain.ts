@@ -13,6 +13,7 @@ import { configPath, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo, type Outp
 
 export const EXPLAIN_USAGE = `Usage:
   scopegate explain [--config FILE] METHOD PATH [--token JWT | --scopes "a b"]
+  scopegate explain [--config FILE] METHOD PATH --token JWT --dpop PROOF
   scopegate explain [--config FILE] OPTIONS PATH --origin ORIGIN --request-method M
 
 Explain how scopegate would decide one request, step by step: the canonical
@@ -31,6 +32,10 @@ forwarded). Nothing is sent to the upstream.
                    separated); its signature, issuer, audience and expiry are
                    NOT checked in this mode
   neither          the request carries no Authorization header
+  --dpop PROOF     with --token: send the token as "Authorization: DPoP" with
+                   this proof in a DPoP header (auth.dpop), and show each
+                   proof check and its outcome (a proof is single use: mint a
+                   fresh one for the METHOD and PATH explained)
   --origin O, --request-method M
                    with OPTIONS: a CORS preflight from origin O asking to
                    send M (see the config's cors: section)
@@ -49,6 +54,7 @@ export interface ExplainOptions extends CommandIo {
   readonly scopes?: string | undefined;
   readonly origin?: string | undefined;
   readonly requestMethod?: string | undefined;
+  readonly dpop?: string | undefined;
   readonly help?: boolean | undefined;
 }
 
@@ -69,6 +75,7 @@ export async function runExplain(options: ExplainOptions): Promise<number> {
   if (rawMethod === undefined || target === undefined) return usageError(err, 'METHOD and PATH are required');
   if (extra.length > 0) return usageError(err, `unexpected argument: ${extra[0]}`);
   if (options.token !== undefined && options.scopes !== undefined) return usageError(err, '--token and --scopes are mutually exclusive');
+  if (options.dpop !== undefined && options.token === undefined) return usageError(err, '--dpop needs --token: a proof is bound to a real DPoP-bound access token');
   if (!/^[A-Za-z]+$/.test(rawMethod)) return usageError(err, `not an HTTP method: ${JSON.stringify(rawMethod)}`);
   // Methods are case-sensitive on the wire; typing `get` for GET is the common slip, so it is upper-cased here.
   const method = rawMethod.toUpperCase();
@@ -91,7 +98,8 @@ export async function runExplain(options: ExplainOptions): Promise<number> {
   }
 
   const cors = { ...(options.origin !== undefined ? { origin: options.origin } : {}), ...(options.requestMethod !== undefined ? { requestMethod: options.requestMethod } : {}) };
-  const explanation = await explainRequest(config, { method, target, ...(token !== undefined ? { token } : {}), ...(scopes !== undefined ? { scopes } : {}), ...cors });
+  const dpop = options.dpop === undefined ? {} : { dpop: options.dpop.trim() };
+  const explanation = await explainRequest(config, { method, target, ...(token !== undefined ? { token } : {}), ...(scopes !== undefined ? { scopes } : {}), ...cors, ...dpop });
   out.write(formatExplanation(explanation, { color: 'isTTY' in out && out.isTTY === true }));
   for (const p of explanation.problems) err.write(`scopegate explain: BUG: ${p}\n`);
   return explanation.outcome.allow ? EXIT_OK : EXIT_FAILED;
@@ -110,6 +118,7 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
         scopes: { type: 'string' },
         origin: { type: 'string' },
         'request-method': { type: 'string' },
+        dpop: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -117,5 +126,5 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
     return usageError(io.stderr ?? process.stderr, (error as Error).message);
   }
   const { values, positionals } = parsed;
-  return runExplain({ ...io, config: values.config, positionals, token: values.token, scopes: values.scopes, origin: values.origin, requestMethod: values['request-method'], help: values.help });
+  return runExplain({ ...io, config: values.config, positionals, token: values.token, scopes: values.scopes, origin: values.origin, requestMethod: values['request-method'], dpop: values.dpop, help: values.help });
 }

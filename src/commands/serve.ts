@@ -13,13 +13,14 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   // Loaded only to serve: check and explain never pay for the server's modules.
   const { startScopegate } = await import('../server.js');
   const { ListenError } = await import('../server/lifecycle.js');
+  const { TlsStartError } = await import('../server/tls.js');
   let running;
   try {
     running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
   } catch (error) {
     // A port taken, or an introspection secret missing, is an operator's problem, not a bug:
     // one line naming the setting (and file or variable), no stack.
-    if (!(error instanceof ListenError) && !(error instanceof ClientSecretError)) throw error;
+    if (!(error instanceof ListenError) && !(error instanceof ClientSecretError) && !(error instanceof TlsStartError)) throw error;
     err.write(`scopegate: ${error.message}\n`);
     exitSoon(EXIT_FAILED);
     return EXIT_FAILED;

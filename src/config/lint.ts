@@ -4,7 +4,7 @@
  * them), and the few rules between options of the same file.
  */
 import { isScalar, isSeq } from 'yaml';
-import type { IdentityHeaders, Requirement, RouteConfig, ScopeInfo, ServerLimits } from './schema.js';
+import type { AuthConfig, IdentityHeaders, Requirement, RouteConfig, ScopeInfo, ServerLimits } from './schema.js';
 import { foldHeaderName } from '../proxy/headers.js';
 import { childPath, findKeyNode, findValue, type Reporter, type YNode } from './yaml-reader.js';
 
@@ -100,5 +100,24 @@ export function checkTimeouts(limits: ServerLimits, limitsNode: YNode, r: Report
   if (limits.requestTimeoutMs !== 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) {
     const at = findValue(limitsNode, 'headers_timeout_ms') ?? findValue(limitsNode, 'request_timeout_ms');
     r.error(at, 'limits.headers_timeout_ms', `must not exceed limits.request_timeout_ms (${limits.requestTimeoutMs})`);
+  }
+}
+
+/**
+ * A sender-constrained requirement (`auth.require_sender_constrained`, or a route's
+ * `sender_constrained: true`) with neither `auth.dpop` nor `auth.mtls` configured can
+ * never be met: a token without `cnf` is refused as unbound, and one with `cnf` because
+ * its binding method is not configured (README, Sender-constrained tokens). Every
+ * token-bearing request there would be a 401, so it is an error, not a warning.
+ */
+export function checkSenderConstrained(auth: AuthConfig | undefined, routes: readonly RouteConfig[], authNode: YNode, routesNode: YNode, r: Reporter): void {
+  if (auth === undefined || auth.dpop !== undefined || auth.mtls !== undefined) return;
+  const why = 'but neither auth.dpop nor auth.mtls is configured, so no token can ever satisfy it: configure the binding your tokens carry (cnf.jkt: dpop, cnf.x5t#S256: mtls)';
+  if (auth.requireSenderConstrained) {
+    r.error(findValue(authNode, 'require_sender_constrained'), 'auth.require_sender_constrained', `is true, ${why}`);
+    return;
+  }
+  for (const route of routes) {
+    if (route.senderConstrained === true) r.error(findKeyNode(routesNode, route.key), childPath('routes', route.key), `sender_constrained: true, ${why}`);
   }
 }

@@ -15,7 +15,7 @@ import type { Node } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { readCatalogue } from './catalogue.js';
 import { readFields, withDefaults } from './fields.js';
-import { checkCatalogue, checkIdentityHeaders, checkTimeouts, checkUniqueIssuers } from './lint.js';
+import { checkCatalogue, checkIdentityHeaders, checkSenderConstrained, checkTimeouts, checkUniqueIssuers } from './lint.js';
 import { readRoutes } from './routes.js';
 import type { Config } from './schema.js';
 import { AUTHZ_ONLY_TOP, TOP } from './sections.js';
@@ -107,7 +107,10 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
   const catalogueNode = findValue(root, 'scopes');
   const catalogue = findKeyNode(root, 'scopes') !== undefined ? readCatalogue(catalogueNode, 'scopes', r, file) : undefined;
   if (routes !== undefined) checkCatalogue(routes, routesNode, catalogue, catalogueNode, r);
+  checkSenderConstrained(sections.auth, routes ?? [], authNode, routesNode, r);
   checkTimeouts(sections.limits, findValue(root, 'limits'), r);
+  // TLS is served on `listen`: an authz-only config has none (its proxy in front terminates TLS).
+  if (sections.tls !== undefined && sections.listen === undefined) r.error(findKeyNode(root, 'tls'), 'tls', 'applies to listen, which an authz-only config does not have');
 
   // The introspection endpoint's issuer, when named, is an authorization server too.
   const introspectionIssuer = sections.auth?.introspection?.issuer;

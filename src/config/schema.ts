@@ -229,6 +229,18 @@ export interface CorsConfig {
   readonly forwardPreflight: boolean;
 }
 
+/** `tls:` (README, TLS): the listener on `listen` serves HTTP/1.1 over TLS. */
+export interface TlsConfig {
+  /** PEM certificate (intermediates after it); re-read when it changes and on SIGHUP. */
+  readonly certFile: string;
+  /** Its unencrypted PEM private key; re-read with certFile. */
+  readonly keyFile: string;
+  /** Lowest TLS version accepted. Default TLSv1.2. */
+  readonly minVersion: TlsVersion;
+}
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+
 /** A route scopegate answers itself instead of forwarding. */
 export type RouteResponder = 'token_info';
 
@@ -280,6 +292,8 @@ export interface Config {
   readonly resource: ResourceConfig | undefined;
   /** Browser CORS; undefined: none (nothing added, nothing answered). */
   readonly cors: CorsConfig | undefined;
+  /** TLS on `listen` (README, TLS); undefined: plain HTTP. */
+  readonly tls: TlsConfig | undefined;
   readonly logging: LoggingConfig;
 }
 

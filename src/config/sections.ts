@@ -13,6 +13,7 @@ import { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES } from '../telemetry/log
 import type { IntrospectionConfig } from './schema.js';
 import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
+import { readTls } from './tls.js';
 import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, IssuerReadiness, ListenAddress, JwksConfig, LogIdentityField, LoggingConfig, LogLevel, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDpopOrigin, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
@@ -251,6 +252,8 @@ export const TOP: Rows<TopLevel> = {
   routes: { key: 'routes', read: readElsewhere, required: true, schema: ROUTES_SCHEMA, doc: ROUTES_DOC },
   // None by default: without the section scopegate adds and answers no CORS at all.
   cors: { key: 'cors', read: readCors, doc: 'Browser apps on other origins: preflights answered and CORS headers on every response (allowed_origins), or preflights forwarded to an upstream that does its own CORS (forward_preflight).' },
+  // None by default: in a pod, the mesh or an ingress usually terminates TLS.
+  tls: { key: 'tls', read: readTls, doc: 'Serve `listen` over TLS (HTTP/1.1): certificate and key files, re-read when they change and on SIGHUP.' },
   // Fail closed by default: many upstream frameworks route `/a/b/` to the handler of `/a/b`.
   routesTrailingSlash: {
     key: 'routes_trailing_slash',

@@ -19,6 +19,7 @@ import type { Decision } from '../policy/decision.js';
 import { createPlanner, type Action, type DiscoveryAction, type RequestHead } from '../policy/plan.js';
 import { createAnswers, type SelfAnswered } from '../respond/answer.js';
 import { canonicalizeTarget } from '../routes/normalize.js';
+import { dpopStep } from './dpop.js';
 import { explainPreflight } from './preflight.js';
 import { traceRoute } from './routes.js';
 import { checkConsistency, denyStep, describeResult, detailsOf, identityHeaders, mismatchView, notReadBecause, requirementStep } from './steps.js';
@@ -108,7 +109,9 @@ function capture(write: (res: ServerResponse) => void, method: string): Response
 
 /** The request a client would send: HTTP/1.1 with a Host, and the bearer token when there is one. */
 function requestHead(method: string, target: string, bearer: string | undefined, input: ExplainInput): RequestHead {
-  const rawHeaders = ['Host', EXPLAIN_HOST, ...(bearer === undefined ? [] : ['Authorization', `Bearer ${bearer}`])];
+  const scheme = input.dpop === undefined ? 'Bearer' : 'DPoP';
+  const rawHeaders = ['Host', EXPLAIN_HOST, ...(bearer === undefined ? [] : ['Authorization', `${scheme} ${bearer}`])];
+  if (input.dpop !== undefined) rawHeaders.push('DPoP', input.dpop);
   const { origin, requestMethod } = input;
   if (origin !== undefined) rawHeaders.push('Origin', origin);
   if (requestMethod !== undefined) rawHeaders.push('Access-Control-Request-Method', requestMethod);
@@ -246,7 +249,8 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const requirement = policy === undefined ? undefined : requirementStep(config, policy, granted?.scopeSet, problems);
     const outcome = outcomeOf(config, method, action, respond);
     checkConsistency(route, action, problems);
-    return { method, target, config: summary, canonical, preempted: undefined, route, requirement, token, outcome, decision: action, problems };
+    const dpop = input.dpop === undefined ? undefined : dpopStep(input.dpop, action, read, config.auth.dpop !== undefined);
+    return { method, target, config: summary, canonical, preempted: undefined, route, requirement, token, outcome, decision: action, problems, dpop };
   } finally {
     await base.close();
   }

@@ -1,4 +1,5 @@
 /** The text `scopegate explain` prints: five numbered sections, labels aligned, no color unless asked. */
+import { formatDpopStep } from './dpop.js';
 import type { Explanation, ResponseView, TokenDetails } from './types.js';
 
 export interface FormatOptions {
@@ -173,6 +174,7 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
   }
   for (const j of t.jwks) out.push(kv('jwks fetch', j));
   if (t.note !== undefined) out.push(kv('read by decide', `no: ${t.note}`));
+  if (e.dpop !== undefined) out.push(`${INDENT}DPoP proof (--dpop), checked in this order:`, ...formatDpopStep(e.dpop, INDENT + '  ', { green, red }));
 
   // 5.
   const o = e.outcome;

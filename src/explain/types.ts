@@ -4,6 +4,7 @@
  * into the text the CLI prints; tests assert on the value directly.
  */
 import type { Decision, Deny } from '../policy/decision.js';
+import type { DpopStep } from './dpop.js';
 
 export interface ExplainInput {
   readonly method: string;
@@ -17,6 +18,8 @@ export interface ExplainInput {
   readonly origin?: string;
   /** Access-Control-Request-Method of a preflight. */
   readonly requestMethod?: string;
+  /** A DPoP proof: the token goes as `Authorization: DPoP` with this proof in a `DPoP` header. */
+  readonly dpop?: string;
 }
 
 /** Step 1. */
@@ -199,4 +202,6 @@ export interface Explanation {
   readonly decision: Decision | undefined;
   /** Disagreements between this trace and the real code paths: each one is a bug (in explain or in scopegate). */
   readonly problems: readonly string[];
+  /** With a DPoP proof (`--dpop`): each proof check and its outcome. */
+  readonly dpop?: DpopStep | undefined;
 }

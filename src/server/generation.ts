@@ -105,6 +105,8 @@ export function restartRequiredChanges(current: Config, next: Config): string[] 
   if (JSON.stringify(current.listen) !== JSON.stringify(next.listen)) changed.push('listen');
   if (JSON.stringify(current.adminListen) !== JSON.stringify(next.adminListen)) changed.push('admin_listen');
   if (JSON.stringify(current.authzListen) !== JSON.stringify(next.authzListen)) changed.push('authz_listen');
+  // The certificate files' content is re-read while running (server/tls.ts); which files, and TLS on or off, is fixed.
+  if (JSON.stringify(current.tls) !== JSON.stringify(next.tls)) changed.push('tls');
   if (current.limits.maxHeaderBytes !== next.limits.maxHeaderBytes) changed.push('limits.max_header_bytes');
   // Node copies maxHeadersCount into each connection's parser when it is accepted.
   if (current.limits.maxHeaderCount !== next.limits.maxHeaderCount) changed.push('limits.max_header_count');

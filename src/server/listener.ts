@@ -6,7 +6,9 @@
  * are answered on the raw socket. Every path ends in one recordRequest().
  */
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
 import type { Allow, DecisionReason } from '../policy/decision.js';
@@ -32,6 +34,11 @@ export interface ListenerDeps {
   readonly recordRequest: RecordRequest;
 }
 
+/** X-Forwarded-Proto of a request: https when it arrived over this listener's TLS. */
+function protoOf(req: IncomingMessage): 'http' | 'https' {
+  return (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+}
+
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T>)?.then === 'function';
 }
@@ -50,8 +57,8 @@ export function applyListenerLimits(server: Server, limits: Config['limits']): v
   server.maxConnections = limits.maxConnections;
 }
 
-/** Returns the http.Server, not yet listening. */
-export function createProxyListener(limits: Config['limits'], deps: ListenerDeps): Server {
+/** Returns the http.Server (an https.Server with `tls`), not yet listening. */
+export function createProxyListener(limits: Config['limits'], deps: ListenerDeps, tls?: SecureContextOptions): Server {
   const { metrics, logger, recordRequest } = deps;
   const tunnels = createTunnels((delta) => metrics.upgradedConnections(delta));
   /** The client's bytes after a handshake's headers, by request (the 'upgrade' event hands them over). */
@@ -62,7 +69,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     // `Expect: 100-continue` (see checkContinue below): only now that the request is allowed may the client send its body.
     // HTTP/1.1 only: a 1.0 client's Expect is ignored (RFC 9110 §10.1.1); Node answers 417 to any other 1.1 expectation.
     if (req.headers.expect !== undefined && req.httpVersionMinor === 1 && !res.headersSent) res.writeContinue();
-    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
+    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: allow.token, clientIp: req.socket.remoteAddress, proto: protoOf(req) });
     const reason = as ?? (allow.wouldDeny === undefined ? 'allowed' : allow.wouldDeny.reason);
     gen.forwarder.forward(req, res, allow, headers, gen.planner.cors?.owns === true).then(
       (outcome) => {
@@ -136,7 +143,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     // Arrived as an ordinary request (the 'upgrade' listener was not yet attached after a reload): an ordinary GET.
     if (head === undefined || upstream === undefined) return allowed(req, res, action.allow, started, decisionSeconds, gen);
     metrics.decision('allow', 'allowed', decisionSeconds);
-    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: action.allow.token, clientIp: req.socket.remoteAddress, proto: 'http' });
+    const headers = gen.headers.buildUpstreamHeaders(req.rawHeaders, { token: action.allow.token, clientIp: req.socket.remoteAddress, proto: protoOf(req) });
     void tunnels.open(req, res, head, action.allow, headers, upstream).then((o) => {
       recordRequest({ method: 'GET', route: action.route, status: o.status, reason: 'allowed', code: o.error, decisionSeconds, upstreamMs: o.upstreamMs, totalMs: performance.now() - started });
       if (o.error !== undefined) metrics.upstreamError(o.error);
@@ -264,7 +271,7 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
     recordRequest({ method, route: undefined, status: answer.status, reason: 'bad_request', code: answer.code, decisionSeconds: 0, upstreamMs: undefined, totalMs: 0 });
   }
 
-  const server = createGuardedServer(limits, onRequest, answerOnSocket);
+  const server = createGuardedServer(limits, onRequest, answerOnSocket, tls);
   // Open tunnels are not HTTP connections Node tracks: a drain that times out (or a shutdown) ends them too.
   const closeAllConnections = server.closeAllConnections.bind(server);
   server.closeAllConnections = () => {
@@ -279,30 +286,31 @@ export function createProxyListener(limits: Config['limits'], deps: ListenerDeps
  * The http.Server both listeners share (the proxy's and the authz one): strict
  * parsing, the configured limits, and every request Node cannot hand over
  * (CONNECT, a parse error, a timeout) answered on the raw socket through
- * `answerOnSocket`, so it is still counted and logged.
+ * `answerOnSocket`, so it is still counted and logged. With `tls`, the same
+ * server over TLS (node:https; README, TLS).
  */
 export function createGuardedServer(
   limits: Config['limits'],
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   answerOnSocket: (socket: Socket, method: string, answer: SocketAnswer) => void,
+  tls?: SecureContextOptions,
 ): Server {
-  const server: Server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Reject rather than guess on ambiguous framing (CL+TE, bare LF, obs-fold): llhttp strict mode.
-      insecureHTTPParser: false,
-      // Checked by plan() instead: Node's own rejection is a body-less 400, ours is the usual JSON deny.
-      requireHostHeader: false,
-      // Node sweeps for expired headers/request timeouts only this often (default 30 s, which
-      // would let a slowloris connection live 30 s past headers_timeout_ms).
-      connectionsCheckingInterval: connectionsCheckingInterval(limits),
-      joinDuplicateHeaders: false,
-    },
-    onRequest,
-  );
+  const options = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Reject rather than guess on ambiguous framing (CL+TE, bare LF, obs-fold): llhttp strict mode.
+    insecureHTTPParser: false,
+    // Checked by plan() instead: Node's own rejection is a body-less 400, ours is the usual JSON deny.
+    requireHostHeader: false,
+    // Node sweeps for expired headers/request timeouts only this often (default 30 s, which
+    // would let a slowloris connection live 30 s past headers_timeout_ms).
+    connectionsCheckingInterval: connectionsCheckingInterval(limits),
+    joinDuplicateHeaders: false,
+  };
+  // A client gets as long for its TLS handshake as for its headers (Node's default is 120 s).
+  const server: Server = tls === undefined ? createServer(options, onRequest) : createTlsServer({ ...options, ...tls, handshakeTimeout: limits.headersTimeoutMs }, onRequest);
   // One more than the limit, so plan() sees a request that exceeds it (and answers 431)
   // instead of Node silently dropping headers past a 32-header batch boundary.
   // Fixed for the process's life (Node copies it into each connection's parser): a reload cannot change it.

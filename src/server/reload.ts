@@ -19,7 +19,7 @@ import { buildGeneration, createGenerationVerifier, restartRequiredChanges, reti
 export type ReloadResult = 'applied' | 'unchanged' | 'invalid';
 
 /** File-change events come in bursts (a ConfigMap update is several renames); one reload per burst. */
-const RELOAD_DEBOUNCE_MS = 200;
+export const RELOAD_DEBOUNCE_MS = 200;
 
 export interface ReloadDeps {
   readonly current: () => Generation;

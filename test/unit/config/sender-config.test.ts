@@ -35,10 +35,27 @@ t.test('config errors: an origin with a path, query or userinfo; none and HS* al
 });
 
 t.test('route sender_constrained: read, and refused on a public route', async (t) => {
-  const ok = load('', 'GET /a: { scope: a:read, sender_constrained: true }');
+  // With a binding method configured: without one the route could never be satisfied (the test below).
+  const ok = load('  mtls: {}', 'GET /a: { scope: a:read, sender_constrained: true }');
   t.same(ok.errors, []);
   t.equal(ok.config?.routes[0]?.senderConstrained, true);
   t.equal(load('').config?.routes[0]?.senderConstrained, undefined, 'absent: false');
   t.match(load('', 'GET /a: { auth: none, sender_constrained: true }').errors.join('\n'), /sender_constrained: true needs a token/);
   t.match(load('', 'GET /a: { scope: a:read, sender_constrained: yes }').errors.join('\n'), /must be true or false/);
+});
+
+t.test('a sender-constrained requirement with neither auth.dpop nor auth.mtls is an error at the setting', async (t) => {
+  const why = /neither auth\.dpop nor auth\.mtls is configured, so no token can ever satisfy it/;
+  const route = load('', 'GET /a: { scope: a:read, sender_constrained: true }');
+  t.equal(route.config, undefined, 'not loaded');
+  t.equal(route.errors.length, 1);
+  t.match(route.errors[0], /^routes\."GET \/a": sender_constrained: true, but/);
+  t.match(route.errors[0], why);
+  const global = load('  require_sender_constrained: true', 'GET /a: { scope: a:read, sender_constrained: true }');
+  t.same(global.errors.length, 1, 'one error for the global setting, not one more per route');
+  t.match(global.errors[0], /^auth\.require_sender_constrained: is true, but/);
+  // Positive controls: either binding method makes the same settings valid.
+  t.same(load('  require_sender_constrained: true\n  mtls: {}').errors, []);
+  t.same(load('  require_sender_constrained: true\n  dpop:\n    origins: [https://api.example.com]').errors, []);
+  t.same(load('  require_sender_constrained: false').errors, [], 'false needs nothing');
 });
