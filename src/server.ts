@@ -11,7 +11,7 @@ import type { Config, ListenAddress } from './config/schema.js';
 import { requiredKeysReady } from './admin/readiness.js';
 import { createAdminServer } from './admin/server.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
-import { createLifecycle, listening, type ListenError } from './server/lifecycle.js';
+import { addressUrl, createLifecycle, listening, type ListenError } from './server/lifecycle.js';
 import { createAuthzListener } from './server/authz-listener.js';
 import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
@@ -173,8 +173,4 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
 function listenOn(server: Server, address: ListenAddress, setting: ListenError['setting']): Promise<void> {
   server.listen(address.port, address.host);
   return listening(server, setting, address);
-}
-
-function addressUrl(address: AddressInfo): string {
-  return `http://${address.address}:${address.port}`;
 }

@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createLogRelay } from './cluster-logs.js';
 import { aggregateMetrics } from './cluster-metrics.js';
 import { createWorkerPool, type WorkerPool } from './cluster-pool.js';
-import { listening } from './lifecycle.js';
+import { addressUrl, listening } from './lifecycle.js';
 
 /** The workers run the same CLI (`serve --config FILE`), whatever started the primary (the CLI, a test, a bundler). */
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -96,8 +96,4 @@ function installPrimarySignals(pool: WorkerPool, logger: Logger, drainTimeoutMs:
     logger.info({ workers: pool.pids().length }, 'SIGHUP: reloading every worker');
     pool.reload('SIGHUP');
   });
-}
-
-function addressUrl(address: AddressInfo): string {
-  return `http://${address.address}:${address.port}`;
 }
