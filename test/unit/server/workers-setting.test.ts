@@ -4,20 +4,11 @@ import t from 'tap';
 import { loadConfigText } from '../../../src/config/load.js';
 import { formatConfigIssue } from '../../../src/errors.js';
 import { cgroupCpuLimit, resolveWorkers } from '../../../src/server/cpu-count.js';
-
-const BASE = `upstream:
-  url: http://127.0.0.1:3000
-auth:
-  issuers:
-    - issuer: https://idp.example.com/
-      jwks_uri: https://idp.example.com/.well-known/jwks.json
-      audiences: [https://api.example.com]
-routes:
-  GET /a: a:read
-`;
+import { testConfigYaml } from '../../helpers/config.js';
 
 function read(extra: string): { workers?: unknown; errors: string[] } {
-  const { config, issues } = loadConfigText(`${extra}\n${BASE}`, 'test.yaml');
+  const yaml = testConfigYaml({ issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/jwks.json', routes: ['GET /a: a:read'], extra });
+  const { config, issues } = loadConfigText(yaml, 'test.yaml');
   return { workers: config?.workers, errors: issues.filter((i) => i.severity === 'error').map(formatConfigIssue) };
 }
 
