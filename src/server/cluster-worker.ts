@@ -50,6 +50,6 @@ export function reportToPrimary(running: RunningScopegate): void {
       );
     }
   });
-  // The primary died (SIGKILL, OOM): nobody restarts or fronts this worker any more; drain and end.
-  process.on('disconnect', () => void running.drain('primary exited'));
+  // No handler for the primary's death (SIGKILL, OOM): node:cluster itself ends a worker whose IPC channel
+  // closes unexpectedly, at once, so no orphan keeps serving (or holding the port) without a primary.
 }

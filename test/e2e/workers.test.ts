@@ -5,10 +5,17 @@
  * exits 0.
  */
 import t from 'tap';
-import { get as httpGet } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { startStack } from '../helpers/stack.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testConfigYaml } from '../helpers/config.js';
 import { send } from '../helpers/http.js';
+import { CLI } from '../helpers/sidecar.js';
+import { startStack } from '../helpers/stack.js';
 
 const ISSUER = 'https://idp.workers.test/';
 const REQUESTS = 24;
@@ -115,4 +122,28 @@ t.test('workers: 2', async (t) => {
     t.ok(sidecar.logs('drained, exiting').length >= 3, 'every worker and the primary drained');
     t.same(pids.filter(alive), [], 'no worker left running');
   });
+});
+
+t.test('workers: 2 with the listen port taken: serve exits 1 naming the setting', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const address = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'scopegate-workers-'));
+  const file = join(dir, 'scopegate.yaml');
+  writeFileSync(file, testConfigYaml({ issuer: ISSUER, jwksUri: 'http://127.0.0.1:9/jwks', routes: ['GET /r: r:read'], listen: address, extra: 'workers: 2' }));
+  const proc = spawn(process.execPath, [CLI, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const [code] = (await once(proc, 'exit')) as [number | null];
+  t.equal(code, 1, 'exit 1');
+  t.match(stderr, `scopegate: cannot listen on ${address} (listen): the address is already in use`, 'the worker’s one line reaches stderr');
+});
+
+t.test('the primary killed outright: its workers exit, leaving no orphan on the port', async (t) => {
+  const { sidecar } = await startStack(t, { issuer: ISSUER, routes: ['GET /r: r:read'], extra: 'workers: 2' });
+  const pids = sidecar.logs('scopegate started')[0]!['worker_pids'] as number[];
+  sidecar.proc.kill('SIGKILL');
+  await until('both workers gone', () => (pids.some(alive) ? undefined : true), 15_000);
+  t.pass('both workers exited');
 });
