@@ -7,13 +7,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../telemetry/logger.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerMetrics } from './cluster-messages.js';
+import { createScrapes } from './cluster-scrape.js';
 
 /** A worker that dies this soon after its fork counts as crash-looping: its replacement waits longer each time. */
 const QUICK_DEATH_MS = 5_000;
 const RESTART_DELAY_MIN_MS = 100;
 const RESTART_DELAY_MAX_MS = 5_000;
-/** A worker busy for this long without answering a scrape is reported as a failed scrape, not waited for. */
-const METRICS_TIMEOUT_MS = 3_000;
 
 interface Member {
   readonly worker: Worker;
@@ -44,11 +43,24 @@ export interface WorkerPool {
   kill(): void;
 }
 
+/** The next replacement waits longer after each death that came soon after a fork: a crash loop is slowed, not spun. */
+function restartDelayMs(quickDeaths: number): number {
+  return quickDeaths === 0 ? 0 : Math.min(RESTART_DELAY_MAX_MS, RESTART_DELAY_MIN_MS * 2 ** (quickDeaths - 1));
+}
+
+/** Ready while all `count` workers run and each says it is ready; else the first reason why not. */
+function poolReadiness(members: readonly Member[], count: number): { ready: boolean; reason?: string } {
+  const up = members.filter((m) => m.started !== undefined);
+  if (up.length < count) return { ready: false, reason: `${up.length} of ${count} workers running` };
+  const notReady = up.find((m) => !m.readiness.ready);
+  if (notReady !== undefined) return { ready: false, reason: `worker ${notReady.worker.process.pid}: ${notReady.readiness.reason ?? 'not ready'}` };
+  return { ready: true };
+}
+
 export function createWorkerPool(count: number, events: PoolEvents): WorkerPool {
   const { logger } = events;
   const members = new Map<number, Member>();
-  const metricsRequests = new Map<number, { pending: Set<number>; results: WorkerMetrics[]; settle: (error?: Error) => void }>();
-  let nextRequestId = 0;
+  const scrapes = createScrapes();
   let running = false;
   let stopping = false;
   let quickDeaths = 0;
@@ -82,21 +94,13 @@ export function createWorkerPool(count: number, events: PoolEvents): WorkerPool 
     } else if (message.type === 'scopegate:readiness') {
       member.readiness = { ready: message.ready, ...(message.reason === undefined ? {} : { reason: message.reason }) };
     } else {
-      const request = metricsRequests.get(message.requestId);
-      if (request === undefined) return;
-      if (message.error !== undefined || message.metrics === undefined) return request.settle(new Error(`worker ${member.worker.process.pid}: ${message.error ?? 'no metrics'}`));
-      request.results.push(message.metrics);
-      request.pending.delete(member.worker.id);
-      if (request.pending.size === 0) request.settle();
+      scrapes.answer(member.worker.id, member.worker.process.pid, message);
     }
   }
 
   function onExit(member: Member, code: number | null, signal: string | null): void {
     members.delete(member.worker.id);
-    for (const request of metricsRequests.values()) {
-      // Its share of this scrape is gone with it: finish without it rather than time out.
-      if (request.pending.delete(member.worker.id) && request.pending.size === 0) request.settle();
-    }
+    scrapes.forget(member.worker.id);
     const pid = member.worker.process.pid;
     if (stopping) {
       if (members.size === 0) onAllExited?.();
@@ -108,7 +112,7 @@ export function createWorkerPool(count: number, events: PoolEvents): WorkerPool 
     }
     events.onRestart();
     quickDeaths = Date.now() - member.forkedAt < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
-    const delay = quickDeaths === 0 ? 0 : Math.min(RESTART_DELAY_MAX_MS, RESTART_DELAY_MIN_MS * 2 ** (quickDeaths - 1));
+    const delay = restartDelayMs(quickDeaths);
     logger.warn({ worker_pid: pid, code, signal, restart_in_ms: delay }, 'worker exited; starting a replacement');
     setTimeout(() => {
       if (!stopping) fork();
@@ -132,29 +136,12 @@ export function createWorkerPool(count: number, events: PoolEvents): WorkerPool 
       });
     },
     pids: () => [...members.values()].flatMap((m) => (m.worker.process.pid === undefined ? [] : [m.worker.process.pid])),
-    readiness() {
-      if (stopping) return { ready: false, reason: 'draining' };
-      const up = [...members.values()].filter((m) => m.started !== undefined);
-      if (up.length < count) return { ready: false, reason: `${up.length} of ${count} workers running` };
-      const notReady = up.find((m) => !m.readiness.ready);
-      if (notReady !== undefined) return { ready: false, reason: `worker ${notReady.worker.process.pid}: ${notReady.readiness.reason ?? 'not ready'}` };
-      return { ready: true };
-    },
+    readiness: () => (stopping ? { ready: false, reason: 'draining' } : poolReadiness([...members.values()], count)),
     collectMetrics() {
-      const asked = [...members.values()].filter((m) => m.started !== undefined && m.worker.isConnected());
-      const requestId = nextRequestId++;
-      return new Promise((resolve, reject) => {
-        const results: WorkerMetrics[] = [];
-        const timer = setTimeout(() => settle(new Error(`a worker did not answer within ${METRICS_TIMEOUT_MS} ms`)), METRICS_TIMEOUT_MS);
-        const settle = (error?: Error): void => {
-          clearTimeout(timer);
-          metricsRequests.delete(requestId);
-          if (error === undefined) resolve(results);
-          else reject(error);
-        };
-        metricsRequests.set(requestId, { pending: new Set(asked.map((m) => m.worker.id)), results, settle });
-        if (asked.length === 0) return settle();
-        for (const m of asked) send(m, { type: 'scopegate:metrics?', requestId });
+      const asked = [...members.values()].filter((m) => m.started !== undefined && m.worker.isConnected()).map((m) => m.worker.id);
+      return scrapes.collect(asked, (id, requestId) => {
+        const member = members.get(id);
+        if (member !== undefined) send(member, { type: 'scopegate:metrics?', requestId });
       });
     },
     reload(trigger) {
