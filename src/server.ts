@@ -12,14 +12,14 @@ import type { Config, ListenAddress } from './config/schema.js';
 import { requiredKeysReady } from './admin/readiness.js';
 import { createAdminServer } from './admin/server.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
-import { createLifecycle, listening, type ListenError } from './server/lifecycle.js';
+import { addressUrl, createLifecycle, listening, type ListenError } from './server/lifecycle.js';
 import { createAuthzListener } from './server/authz-listener.js';
 import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
 import { createTlsCertificates } from './server/tls.js';
 import { createRequestRecorder } from './telemetry/access.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { createMetrics, type ListenerLabel } from './telemetry/metrics.js';
+import { createMetrics, type ListenerLabel, type Metrics } from './telemetry/metrics.js';
 
 export type { ReloadResult } from './server/reload.js';
 
@@ -29,6 +29,11 @@ export interface ScopegateOptions {
   /** Reload when the config file changes (serve does). Needs config.source.file to be a real file. */
   readonly watchConfig?: boolean;
   readonly logger?: Logger;
+  /**
+   * One of `workers: N` processes (server/cluster-worker.ts): no admin listener
+   * (the primary serves it), and the start line says `worker started`.
+   */
+  readonly worker?: boolean;
 }
 
 export interface RunningScopegate {
@@ -36,8 +41,12 @@ export interface RunningScopegate {
   readonly url: string;
   /** http://host:port of the authz listener, when `authz_listen` is set. */
   readonly authzUrl: string | undefined;
-  /** http://host:port of the admin listener. */
+  /** http://host:port of the admin listener; '' in a worker (the primary has it). */
   readonly adminUrl: string;
+  /** What /readyz answers (a worker reports it to the primary). */
+  readiness(): { readonly ready: boolean; readonly reason?: string };
+  /** This process's metrics (a worker's are summed by the primary). */
+  readonly metrics: Metrics;
   /** Resolves after a drain completes or times out, with the exit code the process should use. */
   readonly done: Promise<number>;
   /** Begin a graceful drain: /readyz turns 503, stop accepting, finish in-flight, close. */
@@ -98,14 +107,12 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   if (tls !== undefined && server !== undefined) tls.attach(server as unknown as TlsServer); // with options, createProxyListener made an https.Server: a tls.Server
   const authz = config.authzListen === undefined ? undefined : createAuthzListener(config.limits, listenerDeps);
   const clientFacing = [server, authz].filter((s): s is Server => s !== undefined);
-  const admin = createAdminServer({
-    metrics,
-    isReady: () => {
-      if (draining) return { ready: false, reason: 'draining' };
-      if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
-      return { ready: true };
-    },
-  });
+  const readiness = (): { ready: boolean; reason?: string } => {
+    if (draining) return { ready: false, reason: 'draining' };
+    if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
+    return { ready: true };
+  };
+  const admin = options.worker === true ? undefined : createAdminServer({ metrics, isReady: readiness });
   const reloader = createReloader({
     current,
     install(next) {
@@ -126,9 +133,9 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
     async closeRest() {
       reloader.close();
       tls?.close();
-      const adminClosed = new Promise<void>((r) => admin.close(() => r()));
+      const adminClosed = new Promise<void>((r) => (admin === undefined ? r() : admin.close(() => r())));
       // Scrapers keep connections alive; without this, close() would wait for them.
-      admin.closeAllConnections();
+      admin?.closeAllConnections();
       await Promise.all([adminClosed, generation.forwarder.close(), generation.verifier.close()]);
     },
   });
@@ -151,10 +158,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   }
   const url = server === undefined ? '' : addressUrl(server.address() as AddressInfo, tls === undefined ? 'http' : 'https');
   const authzUrl = authz === undefined ? undefined : addressUrl(authz.address() as AddressInfo);
-  const adminUrl = addressUrl(admin.address() as AddressInfo);
+  const adminUrl = admin === undefined ? '' : addressUrl(admin.address() as AddressInfo);
   logger.info(
-    { listen: url === '' ? undefined : url, authz_listen: authzUrl, admin: adminUrl, upstream: config.upstream?.url, routes: config.routes.length, issuers: config.auth.issuers.map((i) => i.issuer), config: config.source.file, config_sha256: config.source.hash },
-    'scopegate started',
+    { listen: url === '' ? undefined : url, authz_listen: authzUrl, admin: adminUrl === '' ? undefined : adminUrl, upstream: config.upstream?.url, routes: config.routes.length, issuers: config.auth.issuers.map((i) => i.issuer), config: config.source.file, config_sha256: config.source.hash },
+    options.worker === true ? 'worker started' : 'scopegate started',
   );
   void keysStarted.then(() => {
     for (const state of generation.verifier.issuerStates()) {
@@ -168,15 +175,11 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   // SIGHUP re-reads the certificate pair too; the config reload's result is what the caller gets.
   const reload = tls === undefined ? reloader.reload : (trigger: string): Promise<ReloadResult> => (tls.reload(trigger), reloader.reload(trigger));
   if (options.installSignalHandlers === true) lifecycle.installSignalHandlers(reload);
-  return { url, authzUrl, adminUrl, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload };
+  return { url, authzUrl, adminUrl, readiness, metrics, done: lifecycle.done, drain: lifecycle.drain, close: lifecycle.close, reload };
 }
 
 /** A port that is taken becomes a ListenError naming the setting and the address (one line, no stack). */
 function listenOn(server: Server, address: ListenAddress, setting: ListenError['setting']): Promise<void> {
   server.listen(address.port, address.host);
   return listening(server, setting, address);
-}
-
-function addressUrl(address: AddressInfo, scheme: 'http' | 'https' = 'http'): string {
-  return `${scheme}://${address.address}:${address.port}`;
 }

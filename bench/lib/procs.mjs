@@ -1,6 +1,6 @@
 /** Child processes (every server under test runs in its own), ports, /proc readings, load generators. */
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { request } from 'undici';
@@ -91,6 +91,30 @@ export function cpuSeconds(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is state (field 3); utime is field 14, stime field 15.
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** CPU seconds of `pid` and every descendant (a cluster primary and its workers, nginx and its workers). */
+export function treeCpuSeconds(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {}
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop();
+    try {
+      total += cpuSeconds(p);
+    } catch {}
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status. */

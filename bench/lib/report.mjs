@@ -21,3 +21,8 @@ export function ratio(x) {
 export function target(label, ok, measured) {
   return `- ${ok ? 'MET   ' : 'MISSED'} ${label} — measured ${measured}`;
 }
+
+/** A measured ratio reported beside the targets, with no threshold of its own. */
+export function info(label, measured) {
+  return `- INFO   ${label} — measured ${measured}`;
+}

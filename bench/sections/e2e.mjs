@@ -3,20 +3,18 @@
  * bounded runs repeated in A B C … A B C … order, median reported; CPU per request of the
  * proxy process from /proc/<pid>/stat. Every target passes a correctness check first.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scopegateYaml } from '../lib/config.mjs';
+import { e2eTargets } from '../lib/e2e-targets.mjs';
 import { loadGithubRoutes } from '../lib/github-routes.mjs';
 import { median } from '../lib/measure.mjs';
-import { cpuSeconds, freePort, hasCommand, httpGet, runAutocannon, runWrk, startProcess } from '../lib/procs.mjs';
-import { mdTable, num, ratio, target } from '../lib/report.mjs';
+import { freePort, hasCommand, httpGet, runAutocannon, runWrk, startProcess, treeCpuSeconds } from '../lib/procs.mjs';
+import { info, mdTable, num, ratio, target } from '../lib/report.mjs';
 import { AUDIENCE, ISSUER, generateKey, mint, mintMany, startJwksServer, tamper } from '../lib/tokens.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const CLI = here('../../dist/cli.js');
 const CONNECTIONS = 50;
 
 /** Allowed GETs on the repos subtree (scope repos:read), static-ish and param-heavy. */
@@ -31,51 +29,6 @@ const PATHS = [
   '/repos/octo/hello',
 ];
 
-function haproxyVersion() {
-  try {
-    const out = execFileSync('haproxy', ['-v'], { encoding: 'utf8' });
-    const m = /version (\d+)\.(\d+)/.exec(out);
-    return m ? { major: Number(m[1]), minor: Number(m[2]), text: out.split('\n')[0] } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function haproxyConfig({ port, upstreamPort, pemFile }) {
-  // One thread, like the single-threaded Node proxies. No route table: HAProxy checks one
-  // scope for everything (repos:read), which is all this workload needs.
-  return `global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-frontend fe
-  bind 127.0.0.1:${port}
-  http-request deny deny_status 401 unless { req.hdr(authorization) -m beg "Bearer " }
-  http-request set-var(txn.bearer) http_auth_bearer
-  http-request set-var(txn.alg) var(txn.bearer),jwt_header_query('$.alg')
-  http-request set-var(txn.iss) var(txn.bearer),jwt_payload_query('$.iss')
-  http-request set-var(txn.aud) var(txn.bearer),jwt_payload_query('$.aud')
-  http-request set-var(txn.exp) var(txn.bearer),jwt_payload_query('$.exp','int')
-  http-request set-var(txn.scope) var(txn.bearer),jwt_payload_query('$.scope')
-  http-request set-var(txn.now) date()
-  http-request deny deny_status 401 unless { var(txn.alg) -m str RS256 }
-  http-request deny deny_status 401 unless { var(txn.iss) -m str ${ISSUER} }
-  http-request deny deny_status 401 unless { var(txn.aud) -m str ${AUDIENCE} }
-  http-request deny deny_status 401 if { var(txn.exp),sub(txn.now) -m int lt 0 }
-  http-request deny deny_status 401 unless { var(txn.bearer),jwt_verify(txn.alg,"${pemFile}") -m int 1 }
-  http-request deny deny_status 403 unless { var(txn.scope) -m reg (^|\\ )repos:read(\\ |$) }
-  default_backend be
-backend be
-  http-reuse always
-  server up 127.0.0.1:${upstreamPort} maxconn 128
-`;
-}
-
 export async function runE2e({ quick, log }) {
   const failures = [];
   const notes = [];
@@ -87,7 +40,8 @@ export async function runE2e({ quick, log }) {
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-bench-'));
   const { routes } = loadGithubRoutes();
   const key = generateKey('RS256');
-  const jwks = await startJwksServer([key]);
+  const esKey = generateKey('ES256');
+  const jwks = await startJwksServer([key, esKey]);
   const started = [];
   try {
     const pemFile = join(dir, 'pub.pem');
@@ -102,7 +56,8 @@ export async function runE2e({ quick, log }) {
     const repeated = mint(key);
     const t0 = Date.now();
     const distinct = mintMany(key, poolSize);
-    log(`  minted ${poolSize} distinct RS256 tokens in ${Date.now() - t0} ms`);
+    const distinctEs = mintMany(esKey, poolSize);
+    log(`  minted ${poolSize} distinct RS256 and ${poolSize} ES256 tokens in ${Date.now() - t0} ms`);
     const reqFile = (name, tokens) => {
       const lines = tokens.map((t, i) => `GET ${PATHS[i % PATHS.length]} ${t}`);
       const f = join(dir, `${name}.txt`);
@@ -111,6 +66,7 @@ export async function runE2e({ quick, log }) {
     };
     const repeatedReqs = reqFile('repeated', PATHS.map(() => repeated));
     const distinctReqs = reqFile('distinct', distinct);
+    const distinctEsReqs = reqFile('distinct-es', distinctEs);
 
     // ---- servers, each in its own process ----
     const upstreamPort = await freePort();
@@ -120,70 +76,16 @@ export async function runE2e({ quick, log }) {
     started.push(up);
 
     const targets = [];
-    const add = async (t) => {
+    const running = new Set();
+    for (const t of await e2eTargets({ dir, routes, jwksUri: jwks.jwksUri, up, upstreamUrl, upstreamPort, pemFile, routesFile, repeated, reqs: { repeated: repeatedReqs, distinctRS: distinctReqs, distinctES: distinctEsReqs }, cacheSize, poolSize, notes })) {
       try {
         const s = await t.start();
-        started.push(s);
+        if (!running.has(s)) started.push(s);
+        running.add(s);
         targets.push({ ...t, server: s });
       } catch (err) {
         failures.push(`e2e ${t.name}: failed to start: ${err.message}`);
       }
-    };
-    await add({ name: 'upstream direct (the limit)', kind: 'upstream', url: upstreamUrl, reqs: repeatedReqs, start: async () => up });
-    const barePort = await freePort();
-    await add({
-      name: 'bare http + undici Pool.stream (no auth)',
-      kind: 'bare',
-      url: `http://127.0.0.1:${barePort}`,
-      reqs: repeatedReqs,
-      start: () => startProcess('bare-proxy', node, [here('../servers/bare-proxy.mjs'), String(barePort), upstreamUrl], { ready: async () => (await httpGet(`http://127.0.0.1:${barePort}/`)).status === 200 }),
-    });
-    const scopegate = async (name, tokenCacheSize, reqs) => {
-      const port = await freePort();
-      const adminPort = await freePort();
-      const cfg = join(dir, `${name}.yaml`);
-      writeFileSync(cfg, scopegateYaml({ routes, jwksUri: jwks.jwksUri, upstream: upstreamUrl, listen: `127.0.0.1:${port}`, adminListen: `127.0.0.1:${adminPort}`, tokenCacheSize, algorithms: ['RS256'] }));
-      return {
-        name,
-        kind: 'scopegate',
-        url: `http://127.0.0.1:${port}`,
-        reqs,
-        start: () => startProcess(name, node, [CLI, 'serve', '--config', cfg], { ready: async () => (await httpGet(`http://127.0.0.1:${adminPort}/readyz`)).status === 200 }),
-      };
-    };
-    await add(await scopegate('scopegate, repeated token', undefined, repeatedReqs));
-    await add(await scopegate(`scopegate, all-distinct tokens (cache ${cacheSize}, pool ${poolSize})`, cacheSize, distinctReqs));
-    const fastifyPort = await freePort();
-    await add({
-      name: 'fastify + @fastify/http-proxy + fast-jwt, repeated token',
-      kind: 'fastify',
-      url: `http://127.0.0.1:${fastifyPort}`,
-      reqs: repeatedReqs,
-      start: () =>
-        startProcess('fastify', node, [here('../servers/fastify-proxy.mjs'), String(fastifyPort), upstreamUrl, pemFile, 'RS256', routesFile], {
-          ready: async () => (await httpGet(`http://127.0.0.1:${fastifyPort}/repos/a/b`, { authorization: `Bearer ${repeated}` })).status === 200,
-        }),
-    });
-    const hv = haproxyVersion();
-    if (!hv) {
-      notes.push('HAProxy not installed: skipped (install with `apt-get update && apt-get install -y haproxy`; 2.6+ has jwt_verify).');
-    } else if (hv.major < 2 || (hv.major === 2 && hv.minor < 6)) {
-      notes.push(`HAProxy ${hv.major}.${hv.minor} found: skipped (need 2.6+ for jwt_verify RS256).`);
-    } else {
-      const hport = await freePort();
-      const hcfg = join(dir, 'haproxy.cfg');
-      writeFileSync(hcfg, haproxyConfig({ port: hport, upstreamPort, pemFile }));
-      await add({
-        name: `HAProxy ${hv.major}.${hv.minor} jwt_verify RS256 + scope ACL, repeated token`,
-        kind: 'haproxy',
-        url: `http://127.0.0.1:${hport}`,
-        reqs: repeatedReqs,
-        start: () =>
-          startProcess('haproxy', 'haproxy', ['-db', '-f', hcfg], {
-            ready: async () => (await httpGet(`http://127.0.0.1:${hport}/repos/a/b`, { authorization: `Bearer ${repeated}` })).status === 200,
-          }),
-      });
-      notes.push('HAProxy: nbthread 1 (like the single-threaded Node proxies); one scope ACL for every path (no route table); no JWKS (key file), no verified-token cache.');
     }
 
     // ---- correctness: every target answers right before it is measured ----
@@ -193,7 +95,7 @@ export async function runE2e({ quick, log }) {
     for (const t of targets) {
       const checks = [['valid token', repeated, 200]];
       if (t.kind !== 'upstream' && t.kind !== 'bare') {
-        checks.push(['no token', null, 401], ['tampered signature', tamper(repeated), 401], ['expired', expired, 401], ['missing scope', noScope, 403], ['distinct token', distinct[1], 200]);
+        checks.push(['no token', null, 401], ['tampered signature', tamper(repeated), 401], ['expired', expired, 401], ['missing scope', noScope, 403], ['distinct token', (t.kind === 'distinct-es' ? distinctEs : distinct)[1], 200]);
       }
       let ok = true;
       for (const [what, tok, want] of checks) {
@@ -222,10 +124,10 @@ export async function runE2e({ quick, log }) {
     const runs = new Map(measured.map((t) => [t.name, []]));
     for (let r = 0; r < reps; r++) {
       for (const t of measured) {
-        const pid = t.server.pid;
-        const cpu0 = cpuSeconds(pid);
+        const cpuOf = () => (t.server.pids ?? [t.server.pid]).reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
+        const cpu0 = cpuOf();
         const res = await load(t, seconds);
-        const cpu = cpuSeconds(pid) - cpu0;
+        const cpu = cpuOf() - cpu0;
         res.cpuUsPerReq = (cpu / Math.max(1, res.requests)) * 1e6;
         runs.get(t.name).push(res);
         log(`  e2e run ${r + 1}/${reps}: ${t.name.padEnd(60)} ${num(res.rps)} req/s, p99 ${res.p99Ms.toFixed(2)} ms, ${res.cpuUsPerReq.toFixed(1)} µs CPU/req${res.errors + res.non2xx > 0 ? `, ${res.errors} socket errors, ${res.non2xx} non-2xx` : ''}`);
@@ -258,14 +160,18 @@ export async function runE2e({ quick, log }) {
     const text =
       `Load generator: ${loadgen}; ${CONNECTIONS} connections; ${quick ? 'no warm-up' : '2 s unrecorded warm-up per target, then'} ${seconds} s per run; ${reps} run(s) per target in A B C … order, median shown. ` +
       `Workload: ${PATHS.length} GET paths on the repos subtree of the GitHub table (${routes.length} routes in scopegate's config and in the fastify stack's find-my-way), every request allowed (200 from the upstream).\n` +
-      `CPU/req: the proxy process's utime+stime from /proc/<pid>/stat over the run, per request (the upstream's own figure is in parentheses). scopegate runs with its defaults (pino access log at info, to /dev/null); fastify runs with logger: false.\n` +
+      `CPU/req: utime+stime from /proc/<pid>/stat of every process of the target (a cluster's primary and workers; nginx and scopegate's authz listener) over the run, per request (the upstream's own figure is in parentheses). scopegate runs with its defaults (pino access log at info, to /dev/null); fastify runs with logger: false.\n` +
       (notes.length ? `${notes.map((n) => `Note: ${n}`).join('\n')}\n` : '') +
       `\n${mdTable(['target', 'req/s', 'p50 ms', 'p99 ms', '× bare proxy rps', 'CPU µs/req', 'CPU × bare', 'runs (req/s)'], rows)}`;
 
-    const sgRep = summary.get(targets.find((t) => t.name === 'scopegate, repeated token')?.name);
-    const sgDis = summary.get(measured.find((t) => t.name.startsWith('scopegate, all-distinct'))?.name);
+    const sgRep = summary.get(find('scopegate'));
+    const sgDis = summary.get(find('distinct-rs'));
+    const sgDisEs = summary.get(find('distinct-es'));
+    const sgTwo = summary.get(find('workers2'));
     const fst = summary.get(find('fastify'));
-    const hap = summary.get(find('haproxy'));
+    const hap = summary.get(find('haproxy1'));
+    const hap2 = summary.get(find('haproxy2'));
+    const ngx = summary.get(find('nginx-authz'));
     const tg = [];
     if (sgRep && bare) {
       tg.push(target('scopegate repeated tokens ≥ 0.90× bare undici proxy rps', sgRep.rps >= 0.9 * bare.rps, ratio(sgRep.rps / bare.rps)));
@@ -274,6 +180,10 @@ export async function runE2e({ quick, log }) {
     if (sgRep && hap) tg.push(target('scopegate repeated tokens ≥ 1.0× HAProxy rps', sgRep.rps >= hap.rps, ratio(sgRep.rps / hap.rps)));
     if (sgRep && fst) tg.push(target('scopegate repeated tokens ≥ 2.5× fastify stack rps', sgRep.rps >= 2.5 * fst.rps, ratio(sgRep.rps / fst.rps)));
     if (sgDis && bare) tg.push(target('scopegate all-distinct RS256 ≥ 0.55× bare proxy rps', sgDis.rps >= 0.55 * bare.rps, ratio(sgDis.rps / bare.rps)));
+    if (sgDisEs && bare) tg.push(info('scopegate all-distinct ES256 vs bare proxy rps', ratio(sgDisEs.rps / bare.rps)));
+    if (sgTwo && hap2) tg.push(target(`scopegate workers: 2 ≥ 1.0× HAProxy nbthread 2 rps (${availableParallelism()} CPUs, shared with wrk and the upstream)`, sgTwo.rps >= hap2.rps, ratio(sgTwo.rps / hap2.rps)));
+    if (sgTwo && sgRep) tg.push(info('scopegate workers: 2 vs workers: 1 rps', ratio(sgTwo.rps / sgRep.rps)));
+    if (ngx && sgRep && bare) tg.push(info('nginx auth_request + authz listener vs inline scopegate: rps, CPU/req', `${ratio(ngx.rps / sgRep.rps)} rps, ${ratio(ngx.cpuUsPerReq / sgRep.cpuUsPerReq)} CPU/req (${ratio(ngx.rps / bare.rps)} of the bare proxy's rps)`));
     return { title: '3. End to end', text, targets: tg, failures, data: Object.fromEntries(summary), loadgen };
   } finally {
     for (const s of started.reverse()) await s.stop().catch(() => {});

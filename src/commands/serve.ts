@@ -1,5 +1,7 @@
 /** `scopegate serve [--config FILE | FILE]`: run the sidecar until drained by a signal. */
+import cluster from 'node:cluster';
 import { ClientSecretError } from '../auth/introspect-verifier.js';
+import { resolveWorkers } from '../server/cpu-count.js';
 import { configPath, EXIT_FAILED, EXIT_USAGE, loadOrReport, type CommandIo } from './io.js';
 import { fileArgument, parseCommon } from './usage.js';
 
@@ -10,13 +12,20 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
   if (named === undefined) return EXIT_USAGE;
   const config = loadOrReport(configPath(named.file), err);
   if (config === undefined) return EXIT_FAILED;
-  // Loaded only to serve: check and explain never pay for the server's modules.
-  const { startScopegate } = await import('../server.js');
+  // Loaded only to serve: check and explain never pay for the server's modules (nor a primary for the data plane's).
   const { ListenError } = await import('../server/lifecycle.js');
   const { TlsStartError } = await import('../server/tls.js');
-  let running;
+  // `workers: N > 1`: this process becomes the primary (server/cluster.ts) and each worker runs this command again.
+  const workers = cluster.isWorker ? 1 : resolveWorkers(config.workers);
+  let done: Promise<number>;
   try {
-    running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true });
+    if (workers > 1) done = (await (await import('../server/cluster.js')).startPrimary(config, workers)).done;
+    else {
+      const { startScopegate } = await import('../server.js');
+      const running = await startScopegate(config, { installSignalHandlers: true, watchConfig: true, worker: cluster.isWorker });
+      if (cluster.isWorker) (await import('../server/cluster-worker.js')).reportToPrimary(running);
+      done = running.done;
+    }
   } catch (error) {
     // A port taken, or an introspection secret missing, is an operator's problem, not a bug:
     // one line naming the setting (and file or variable), no stack.
@@ -25,7 +34,7 @@ export async function run(argv: readonly string[], io: CommandIo = {}): Promise<
     exitSoon(EXIT_FAILED);
     return EXIT_FAILED;
   }
-  const code = await running.done;
+  const code = await done;
   exitSoon(code);
   return code;
 }

@@ -13,6 +13,7 @@ export { ALGORITHMS, HTTP_METHODS, type Algorithm, type HttpMethod } from './voc
 // The defaults and ranges are stated once, in the option's row of sections.ts, and derived from there.
 export { DEFAULTS, INTEGER_RANGES } from './sections.js';
 import type { Algorithm, HttpMethod } from './vocabulary.js';
+import type { WorkerCount } from './workers.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -295,6 +296,8 @@ export interface Config {
   /** TLS on `listen` (README, TLS); undefined: plain HTTP. */
   readonly tls: TlsConfig | undefined;
   readonly logging: LoggingConfig;
+  /** Processes serving the listeners, or `auto` (resolved when serve starts); 1 runs no cluster. Default 1. */
+  readonly workers: WorkerCount;
 }
 
 /** Identity fields an access line may carry; `sub` is personal data, so it is logged only when listed. */

@@ -14,6 +14,7 @@ import type { IntrospectionConfig } from './schema.js';
 import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
 import { readTls } from './tls.js';
+import { readWorkers } from './workers.js';
 import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, IssuerReadiness, ListenAddress, JwksConfig, LogIdentityField, LoggingConfig, LogLevel, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDpopOrigin, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
@@ -261,6 +262,13 @@ export const TOP: Rows<TopLevel> = {
     default: 'merge',
     doc: 'merge (default): a request to a path ending in `/` must also satisfy the route its slash-less twin matches for the method (Express, Spring MVC 5, Rails and ASP.NET route both to one handler). distinct: for upstreams that tell the two apart. `scopegate check` lists the twin pairs whose requirements differ.',
   },
+  // One process by default: no cluster, no IPC; more is an explicit choice (README, "Workers").
+  workers: {
+    key: 'workers',
+    read: readWorkers,
+    default: 1,
+    doc: 'Processes serving the listeners: a number, or auto (the cores this container may use, cgroup CPU quota included). Above 1 a primary process forks the workers on the same ports and serves the admin port with metrics summed over all of them. Read at start only.',
+  },
 };
 
 /**
@@ -297,6 +305,7 @@ export const DEFAULTS = {
   limits: TOP_DEFAULTS.limits,
   cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
   logging: TOP_DEFAULTS.logging,
+  workers: TOP_DEFAULTS.workers,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */

@@ -110,5 +110,7 @@ export function restartRequiredChanges(current: Config, next: Config): string[] 
   if (current.limits.maxHeaderBytes !== next.limits.maxHeaderBytes) changed.push('limits.max_header_bytes');
   // Node copies maxHeadersCount into each connection's parser when it is accepted.
   if (current.limits.maxHeaderCount !== next.limits.maxHeaderCount) changed.push('limits.max_header_count');
+  // The primary forked its workers at start.
+  if (current.workers !== next.workers) changed.push('workers');
   return changed;
 }

@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Idle keep-alive sockets are closed this often while draining, so clients reconnect elsewhere promptly. */
@@ -32,6 +33,11 @@ export async function listening(server: Server, setting: ListenError['setting'],
     const address = at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
     throw new ListenError(setting, address, (error as NodeJS.ErrnoException).code ?? 'unknown error');
   }
+}
+
+/** http://host:port of a bound listener, as the start line and RunningScopegate give it. */
+export function addressUrl(address: AddressInfo, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${address.address}:${address.port}`;
 }
 
 export interface LifecycleDeps {

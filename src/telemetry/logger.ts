@@ -19,6 +19,7 @@
  * (log-output.ts), a bounded buffer drained asynchronously, so a reader that
  * stops reading costs dropped (and counted) lines, never a blocked request.
  */
+import cluster from 'node:cluster';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { DecisionReason } from '../policy/decision.js';
 import { DEFAULT_LOG_BUFFER_BYTES, stdoutLogOutput } from './log-output.js';
@@ -56,6 +57,10 @@ const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 const CENSOR = '[Redacted]';
+
+// With `workers: N` every line of a worker names its process (README, "Workers"); one process needs no pid.
+const WORKER_PID = cluster.isWorker ? { pid: process.pid } : {};
+const WORKER_PID_JSON = cluster.isWorker ? `,"pid":${process.pid}` : '';
 
 const SENSITIVE_KEYS = ['authorization', 'Authorization', 'cookie', 'Cookie', '"set-cookie"', '"Set-Cookie"', 'token', 'access_token', 'id_token', 'refresh_token', 'jwt'];
 
@@ -139,7 +144,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     opts.destination ?? stdoutLogOutput(numberFromEnv('SCOPEGATE_LOG_BUFFER_BYTES') ?? opts.bufferBytes ?? DEFAULT_LOG_BUFFER_BYTES).stream;
   const common = {
     level,
-    base: { service: 'scopegate' },
+    base: { service: 'scopegate', ...WORKER_PID },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       // `"level":"info"` reads better in log tooling than pino's numbers.
@@ -244,7 +249,7 @@ export function accessLog(logger: Logger, f: AccessFields): void {
     return;
   }
   const line =
-    `{"level":"info","time":"${isoNow()}","service":"scopegate","id":${q(f.id)},"method":${q(f.method)},` +
+    `{"level":"info","time":"${isoNow()}","service":"scopegate"${WORKER_PID_JSON},"id":${q(f.id)},"method":${q(f.method)},` +
     `"route":${q(f.route ?? 'unmatched')}` +
     (f.path === undefined ? '' : `,"path":${q(f.path)}`) +
     `,"status":${f.status},"reason":"${f.reason}"` +
