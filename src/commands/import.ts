@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ImportResult } from '../openapi/import.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo, type Output } from './io.js';
 import { parseCommon } from './usage.js';
 
@@ -86,10 +87,8 @@ function readText(file: string, err: Output): string | undefined {
   }
 }
 
-type Imported = ReturnType<typeof import('../openapi/import.js').importOpenApi>;
-
 /** --merge FILE: FILE is rewritten in place only when something is added (--out: written there instead). */
-async function merge(spec: string, file: string, outFile: string | undefined, force: boolean, result: Imported, err: Output): Promise<number> {
+async function merge(spec: string, file: string, outFile: string | undefined, force: boolean, result: ImportResult, err: Output): Promise<number> {
   const { mergeImport } = await import('../openapi/merge.js');
   const source = readText(file, err);
   if (source === undefined) return EXIT_FAILED;

@@ -21,7 +21,7 @@ import { canonicalizeTarget, type PathLimits } from '../routes/normalize.js';
 import type { Matcher, RouteDefinition } from '../routes/types.js';
 import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
 import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, routeDenials, type RouteDenials } from './denials.js';
-import { createNotFound, pathErrorDescription } from './path-hints.js';
+import { createNotFound } from './path-hints.js';
 import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
 import { createSenderGate, type SenderGate, type SenderRequest } from './sender.js';
 import { bothRequirements, createTwinResolver } from './twins.js';
@@ -222,7 +222,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
   function decide(method: string, target: string, rawHeaders: readonly string[]): Decision | Promise<Decision> {
     // Ambiguous requests (400 for the path or the Host) are refused in every mode: there is no one request to forward.
     const canonical = canonicalizeTarget(target, limits);
-    if (canonical instanceof PathError) return deny(canonical.code, undefined, { description: pathErrorDescription(canonical, target) });
+    if (canonical instanceof PathError) return deny(canonical.code, undefined, { description: canonical.message });
     const { path, query } = canonical;
     const duplicated = duplicatedHeader(rawHeaders);
     if (duplicated !== undefined) return duplicated;

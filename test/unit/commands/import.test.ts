@@ -55,9 +55,12 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
+/** A temporary directory holding the specs v1.json and v2.json, removed after the test. */
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-import-cmd-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'v1.json'), V1);
+  writeFileSync(join(dir, 'v2.json'), V2);
   return dir;
 }
 
@@ -68,7 +71,6 @@ function loads(text: string): { errors: string[]; warnings: string[] } {
 
 t.test('a write that needs no scope: a WARNING comment above the route, a warning on stderr, and one from check', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'v1.json'), V1);
   const r = await cli([join(dir, 'v1.json')]);
   t.equal(r.code, 0);
   t.match(r.stdout, /# WARNING: POST needs no scope: with \{ auth: none \} anyone, without a token, can change data; require a write scope unless that is intended\n {2}POST \/hooks: \{ auth: none \}/);
@@ -83,7 +85,6 @@ t.test('a write that needs no scope: a WARNING comment above the route, a warnin
 
 t.test('the first line names the schema for editors, as a path from the written file', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'v1.json'), V1);
   const out = join(dir, 'nested', 'scopegate.yaml');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(dirname(out));
@@ -97,7 +98,6 @@ t.test('the first line names the schema for editors, as a path from the written 
 
 t.test('--out never replaces an existing file without --force', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'v1.json'), V1);
   const out = join(dir, 'scopegate.yaml');
   const handEdited = '# mine, edited by hand\nversion: 1\n';
   writeFileSync(out, handEdited);
@@ -128,8 +128,6 @@ function handEdit(imported: string): string {
 
 t.test('--merge: added, removed and changed operations; every hand edit and comment survives byte for byte', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'v1.json'), V1);
-  writeFileSync(join(dir, 'v2.json'), V2);
   const file = join(dir, 'scopegate.yaml');
   t.equal((await cli([join(dir, 'v1.json'), '--out', file])).code, 0);
   const before = handEdit(readFileSync(file, 'utf8'));
@@ -172,7 +170,6 @@ t.test('--merge: added, removed and changed operations; every hand edit and comm
 
 t.test('--merge refuses what it cannot add to without rewriting, and leaves the file alone', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'v2.json'), V2);
   const file = join(dir, 'flow.yaml');
   const flow = 'upstream: { url: "http://127.0.0.1:3000" }\nroutes: { GET /pets: pets:read }\n';
   writeFileSync(file, flow);

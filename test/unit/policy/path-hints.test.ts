@@ -1,12 +1,10 @@
-/** policy/path-hints.ts: which 404 / 400 says what, and that a plain miss stays the shared NO_ROUTE. */
+/** policy/path-hints.ts: which 404 says what, and that a plain miss stays the shared NO_ROUTE; check's hint for /x/{id}. */
 import t from 'tap';
 import { loadConfigText } from '../../../src/config/load.js';
 import { formatConfigIssue } from '../../../src/errors.js';
 import { NO_ROUTE } from '../../../src/policy/denials.js';
-import { createNotFound, pathErrorDescription } from '../../../src/policy/path-hints.js';
-import { canonicalizeTarget } from '../../../src/routes/normalize.js';
+import { createNotFound } from '../../../src/policy/path-hints.js';
 import { compileRouter } from '../../../src/routes/compile.js';
-import { PathError } from '../../../src/errors.js';
 
 const matcher = compileRouter([
   { template: '/a', methods: ['GET'], data: 1 },
@@ -31,17 +29,6 @@ t.test('a percent-encoded {param} placeholder', async (t) => {
 t.test('anything else is the shared NO_ROUTE, unchanged', async (t) => {
   for (const p of ['/b', '/b/', '/a/b', '/x/%7B', '/%7D%7B']) t.equal(notFound('GET', p), NO_ROUTE, p);
   t.equal(createNotFound(compileRouter([{ template: '/a', methods: ['GET'], data: 1 }]))('GET', '/'), NO_ROUTE, '"/" is not looked up as "//"');
-});
-
-t.test('400 for a raw {param}: the canonicalizer message, then the hint; other 400s unchanged', async (t) => {
-  const refused = (target: string): PathError => {
-    const r = canonicalizeTarget(target);
-    if (!(r instanceof PathError)) throw new Error(`${target} was accepted`);
-    return r;
-  };
-  t.equal(pathErrorDescription(refused('/pets/{id}'), '/pets/{id}'), 'character not allowed in a path: it contains a {param} template placeholder: put a value in its place (e.g. /pets/42 for /pets/{petId})');
-  t.equal(pathErrorDescription(refused('/pets/a|b?q={x}'), '/pets/a|b?q={x}'), 'character not allowed in a path', 'braces in the query do not count');
-  t.equal(pathErrorDescription(refused('/a/../..'), '/a/../..'), refused('/a/../..').message);
 });
 
 t.test('check: a route written /x/{id} suggests /x/:id', async (t) => {
