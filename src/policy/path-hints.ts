@@ -36,6 +36,6 @@ export function createNotFound(matcher: Matcher<unknown>): (method: string, path
     } else if (path !== '/' && routed(method, `${path}/`)) {
       return WITH_SLASH;
     }
-    return ENCODED_PLACEHOLDER.test(path) ? PLACEHOLDER : NO_ROUTE;
+    return path.includes('%7B') && ENCODED_PLACEHOLDER.test(path) ? PLACEHOLDER : NO_ROUTE;
   };
 }
