@@ -17,8 +17,9 @@ Usage:
                                     run a self-contained demo: a local issuer, an echo upstream and the sidecar
   scopegate explain [--config FILE] METHOD PATH [--token JWT | --scopes "a b"]
                                     trace one request: canonical path, route match, requirement, token, the exact response
-  scopegate import openapi SPEC [--out FILE]
-                                    build a config (routes + scope catalogue) from an OpenAPI 3.x document
+  scopegate import openapi SPEC [--out FILE [--force]] [--merge FILE]
+                                    build a config (routes + scope catalogue) from an OpenAPI 3.x document;
+                                    --out never replaces a file without --force; --merge adds new operations to FILE
   scopegate --help | --version
 
 The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -34,6 +35,8 @@ const OPTIONS = {
   out: { type: 'string', short: 'o' },
   // check only: compare the config with what its IdPs publish (network).
   online: { type: 'boolean' },
+  force: { type: 'boolean' },
+  merge: { type: 'string' },
 } as const;
 
 export type CommonArgs = ReturnType<typeof parseCommon>;

@@ -4,6 +4,7 @@
  * them), and the few rules between options of the same file.
  */
 import { isScalar, isSeq } from 'yaml';
+import { unscopedWriteWarning, WRITE_METHODS } from './vocabulary.js';
 import type { AuthConfig, IdentityHeaders, Requirement, RouteConfig, ScopeInfo, ServerLimits } from './schema.js';
 import { foldHeaderName } from '../proxy/headers.js';
 import { childPath, findKeyNode, findValue, type Reporter, type YNode } from './yaml-reader.js';
@@ -13,7 +14,6 @@ function requirementScopes(req: Requirement): readonly string[] {
   return req.kind === 'all_of' || req.kind === 'any_of' ? req.scopes : [];
 }
 
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** `org:read`, `read:pets`, `orgs.readonly`, `repo_read`: scopes whose name says they only read. */
 const READ_STYLE = /(^|[:._/-])read(only)?($|[:._/-])/i;
 
@@ -44,6 +44,11 @@ function checkRoutes(routes: readonly RouteConfig[], routesNode: YNode, byName: 
           r.warning(at, path, `GET requires the destructive scope ${destructive.join(', ')}: reading should not need a scope that can destroy`);
         }
       }
+    }
+    // A "*" route gets the warning below, which already names DELETE.
+    if (!route.anyMethod && (route.requirement.kind === 'token' || route.requirement.kind === 'none')) {
+      const writes = route.methods.filter((m) => WRITE_METHODS.has(m));
+      if (writes.length > 0) r.warning(at, path, unscopedWriteWarning(writes, route.requirement.kind));
     }
     if (route.anyMethod) {
       r.warning(at, path, `"*" allows every method (including DELETE) under one requirement; list the methods the API serves`);

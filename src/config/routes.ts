@@ -3,6 +3,7 @@
  * RouteConfig with positions; routes the router could not tell apart are errors.
  */
 import { isMap, isScalar, type Node } from 'yaml';
+import { placeholderHint } from '../openapi/paths.js';
 import { parseTemplate } from '../routes/template.js';
 import { findRouteConflicts } from '../routes/tree.js';
 import type { RouteDefinition } from '../routes/types.js';
@@ -161,7 +162,7 @@ function parseRouteKey(key: string): ParsedRouteKey | { readonly errors: string[
   const errors: string[] = [];
   const { methods, anyMethod } = parseMethods(m[1], errors);
   const parsed = parseTemplate(m[2]);
-  if ('error' in parsed) errors.push(parsed.error);
+  if ('error' in parsed) errors.push(`${parsed.error}${placeholderHint(m[2])}`);
   if (errors.length > 0 || 'error' in parsed) return { errors };
   return { methods, anyMethod, path: parsed.template };
 }

@@ -11,3 +11,12 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 /** HTTP methods a route key may name. `*` in a key means all of these. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Methods that change data (not safe, RFC 9110 §9.2.1): a route serving one should require a scope. */
+export const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** What `check` and the importer say of write methods on a route that needs no scope: one wording in both. */
+export function unscopedWriteWarning(writes: readonly string[], auth: 'token' | 'none'): string {
+  const who = auth === 'none' ? 'with { auth: none } anyone, without a token,' : 'with { auth: token } any valid token';
+  return `${writes.join(',')} need${writes.length === 1 ? 's' : ''} no scope: ${who} can change data; require a write scope unless that is intended`;
+}

@@ -59,6 +59,22 @@ function requirementNode(req: RouteRequirement): Scalar | YAMLMap {
   return m;
 }
 
+export type EmittedScope = EmitInput['scopes'][number];
+
+/** One `routes:` entry: its notes as comment lines above, the trailing text as a comment on its line. */
+export function routePair(r: EmittedRoute): Pair {
+  const value = requirementNode(r.requirement);
+  if (r.trailing !== undefined) value.comment = ` ${r.trailing}`;
+  return new Pair(key(r.key, { comment: r.notes }), value);
+}
+
+/** One `scopes:` catalogue entry. */
+export function scopePair(s: EmittedScope): Pair {
+  const entry = new YAMLMap();
+  entry.add(new Pair(key('description'), new Scalar(s.description)));
+  return new Pair(key(s.name, s.comment === undefined ? {} : { comment: [s.comment] }), entry);
+}
+
 const listenText = (a: { host: string; port: number }): string => `${a.host}:${a.port}`;
 
 export function emitConfig(input: EmitInput): string {
@@ -88,11 +104,7 @@ export function emitConfig(input: EmitInput): string {
 
   if (input.scopes.length > 0) {
     const scopes = new YAMLMap();
-    for (const s of input.scopes) {
-      const entry = new YAMLMap();
-      entry.add(new Pair(key('description'), new Scalar(s.description)));
-      scopes.add(new Pair(key(s.name, s.comment === undefined ? {} : { comment: [s.comment] }), entry));
-    }
+    for (const s of input.scopes) scopes.add(scopePair(s));
     root.add(new Pair(
       key('scopes', { space: true, comment: [
         'Scope catalogue: every scope of the spec\'s OAuth 2 flows, with its description.',
@@ -103,11 +115,7 @@ export function emitConfig(input: EmitInput): string {
   }
 
   const routes = new YAMLMap();
-  for (const r of input.routes) {
-    const value = requirementNode(r.requirement);
-    if (r.trailing !== undefined) value.comment = ` ${r.trailing}`;
-    routes.add(new Pair(key(r.key, { comment: r.notes }), value));
-  }
+  for (const r of input.routes) routes.add(routePair(r));
   root.add(new Pair(
     key('routes', { space: true, comment: [
       '`METHOD /path/:param: requirement`, sorted by path then method. A requirement is a scope,',

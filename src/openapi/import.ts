@@ -42,10 +42,12 @@
  */
 import { parseDocument } from 'yaml';
 import { HTTP_METHODS, type HttpMethod } from '../config/schema.js';
+import { unscopedWriteWarning, WRITE_METHODS } from '../config/vocabulary.js';
 import { ScopegateError } from '../errors.js';
+import { readFlows, type CatalogueEntry } from './catalogue.js';
 import { emitConfig, PLACEHOLDER_ISSUER, type EmittedRoute } from './emit.js';
 import { readServer, toRouteTemplate, type TemplateResult } from './paths.js';
-import { isValidScope, mapSecurity, type RouteRequirement, type SchemeInfo, type SecurityContext } from './security.js';
+import { mapSecurity, type RouteRequirement, type SchemeInfo, type SecurityContext } from './security.js';
 import { isObject, oneLine, quote, resolveRef, stringField, type JsonObject } from './spec.js';
 
 export interface ImportOptions {
@@ -58,6 +60,11 @@ export interface ImportOptions {
   readonly undeclared?: 'token' | 'none';
   /** Time written in the header comment. Default: now. */
   readonly now?: Date;
+  /**
+   * Where editors find config/scopegate.schema.json from the written file: the first line
+   * becomes `# yaml-language-server: $schema=<schemaRef>` (the command computes it). Default: no such line.
+   */
+  readonly schemaRef?: string;
 }
 
 export interface ImportResult {
@@ -69,6 +76,10 @@ export interface ImportResult {
   readonly routes: number;
   /** Catalogue entries written. */
   readonly scopes: number;
+  /** The routes written, in file order (what `--merge` compares with a config). */
+  readonly entries: readonly ImportedRoute[];
+  /** The catalogue written, sorted by name. */
+  readonly catalogue: ReadonlyArray<{ readonly name: string } & Readonly<CatalogueEntry>>;
 }
 
 /** The document cannot be imported at all (not YAML/JSON, not OpenAPI 3.x, or no operation scopegate can map). */
@@ -91,15 +102,11 @@ const MAX_ISSUER_HINTS = 8;
 
 const UNDECLARED_DESCRIPTION = "(not declared in the spec's securitySchemes)";
 
-interface Route extends EmittedRoute {
+export interface ImportedRoute extends EmittedRoute {
   readonly method: HttpMethod;
   readonly template: string;
 }
-
-interface CatalogueEntry {
-  description: string;
-  comment?: string;
-}
+type Route = ImportedRoute;
 
 export function importOpenApi(specText: string, sourceName: string, options: ImportOptions = {}): ImportResult {
   const spec = parseSpec(specText, sourceName);
@@ -192,11 +199,7 @@ export function importOpenApi(specText: string, sourceName: string, options: Imp
       const mapped = mapSecurity(effective, ctx);
       for (const issue of mapped.issues) {
         if (issue.group === undefined) warnings.push(`${where}: ${issue.message}`);
-        else {
-          const ops = grouped.get(issue.group) ?? [];
-          ops.push(where);
-          grouped.set(issue.group, ops);
-        }
+        else addGrouped(grouped, issue.group, where);
       }
       if (mapped.requirement === undefined) continue;
 
@@ -210,6 +213,12 @@ export function importOpenApi(specText: string, sourceName: string, options: Imp
 
       const notes = [...mapped.notes];
       if (op.deprecated === true) notes.push('deprecated in the spec');
+      const auth = mapped.requirement.kind;
+      if (WRITE_METHODS.has(method) && (auth === 'token' || auth === 'none')) {
+        // A write that needs no scope is what least privilege is about: said above the route, and once on stderr.
+        notes.push(`WARNING: ${unscopedWriteWarning([method], auth)}`);
+        addGrouped(grouped, `write operations that need no scope (${auth === 'token' ? '{ auth: token }: any valid token' : '{ auth: none }: anyone'} can change data)`, where);
+      }
       const operationId = stringField(op, 'operationId');
       const trailing = [operationId === undefined ? undefined : oneLine(operationId, 80), mapped.inline].filter((x) => x !== undefined).join('; ');
       routes.push({
@@ -255,6 +264,7 @@ export function importOpenApi(specText: string, sourceName: string, options: Imp
     .filter((s) => s !== undefined)
     .join(', ');
   const header = [
+    ...(options.schemaRef === undefined ? [] : [`yaml-language-server: $schema=${oneLine(options.schemaRef, 1000)}`, '']),
     `scopegate config generated from ${oneLine(sourceName)}${about === '' ? '' : ` (${about})`}`,
     `by \`scopegate import openapi\` on ${now}: OpenAPI ${oneLine(openapi, 20)}, ${routes.length} route${routes.length === 1 ? '' : 's'}, ${scopes.length} scope${scopes.length === 1 ? '' : 's'}.`,
     'Before serving traffic with it: fill in auth.issuers, check upstream.url, read every warning below.',
@@ -285,7 +295,13 @@ export function importOpenApi(specText: string, sourceName: string, options: Imp
     scopes,
     routes,
   });
-  return { yaml, warnings, routes: routes.length, scopes: scopes.length };
+  return { yaml, warnings, routes: routes.length, scopes: scopes.length, entries: routes, catalogue: scopes };
+}
+
+function addGrouped(grouped: Map<string, string[]>, group: string, where: string): void {
+  const ops = grouped.get(group) ?? [];
+  ops.push(where);
+  grouped.set(group, ops);
 }
 
 function requirementScopes(r: RouteRequirement): readonly string[] {
@@ -313,27 +329,6 @@ function parseSpec(text: string, sourceName: string): JsonObject & { openapi: st
     throw new OpenApiImportError(`${sourceName}: not an OpenAPI 3.x document (openapi: ${v === undefined ? 'missing' : oneLine(JSON.stringify(v) ?? String(v))})`);
   }
   return value as JsonObject & { openapi: string };
-}
-
-/** The scope maps of every flow of an oauth2 scheme → catalogue; flow URLs → issuer hints. */
-function readFlows(name: string, scheme: JsonObject, catalogue: Map<string, CatalogueEntry>, hints: string[], warnings: string[]): void {
-  const flows = isObject(scheme.flows) ? scheme.flows : {};
-  for (const [flowName, flow] of Object.entries(flows)) {
-    if (!isObject(flow)) continue;
-    const url = stringField(flow, 'tokenUrl') ?? stringField(flow, 'authorizationUrl') ?? stringField(flow, 'deviceAuthorizationUrl');
-    if (url !== undefined) hints.push(`${oneLine(name)} (oauth2 ${oneLine(flowName)}): ${oneLine(url)}`);
-    const scopeMap = isObject(flow.scopes) ? flow.scopes : {};
-    for (const [scope, rawDescription] of Object.entries(scopeMap)) {
-      if (!isValidScope(scope)) {
-        warnings.push(`security scheme ${quote(name)} flow ${oneLine(flowName)}: scope ${quote(scope)} is not a valid OAuth scope (RFC 6749 §3.3): left out of the catalogue`);
-        continue;
-      }
-      const description = typeof rawDescription === 'string' ? oneLine(rawDescription, 500) : '';
-      const existing = catalogue.get(scope);
-      if (existing === undefined) catalogue.set(scope, { description: description === '' ? '(no description in the spec)' : description });
-      else if (existing.description === '(no description in the spec)' && description !== '') existing.description = description;
-    }
-  }
 }
 
 export { PLACEHOLDER_ISSUER };

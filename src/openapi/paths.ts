@@ -128,3 +128,16 @@ export function readServer(servers: unknown): ServerBase {
   if ('error' in check) return { origin, basePath: '', url, warnings: [...warnings, `servers[0].url base path: ${check.error}; not prepended to routes`] };
   return { origin, basePath: check.template, url, warnings };
 }
+
+/**
+ * For a route written with OpenAPI's `{param}` (which the loader refuses: `{` is not a
+ * path character): what to write instead, as text to append to the loader's error.
+ * '' when the path has no `{`.
+ */
+export function placeholderHint(path: string): string {
+  if (!path.includes('{')) return '';
+  const converted = toRouteTemplate('', path);
+  return 'reason' in converted
+    ? '; scopegate writes a path parameter as a whole segment :name, not {name}'
+    : `; scopegate writes path parameters as :name: did you mean ${JSON.stringify(converted.template)}?`;
+}

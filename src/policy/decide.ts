@@ -20,7 +20,8 @@ import { compileRouter } from '../routes/compile.js';
 import { canonicalizeTarget, type PathLimits } from '../routes/normalize.js';
 import type { Matcher, RouteDefinition } from '../routes/types.js';
 import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
-import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, NO_ROUTE, routeDenials, type RouteDenials } from './denials.js';
+import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, routeDenials, type RouteDenials } from './denials.js';
+import { createNotFound } from './path-hints.js';
 import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
 import { createSenderGate, type SenderGate, type SenderRequest } from './sender.js';
 import { bothRequirements, createTwinResolver } from './twins.js';
@@ -160,6 +161,8 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
   };
 
   const globalShadow = config.mode === 'shadow';
+  // 404s that say why (policy/path-hints.ts): a trailing slash, a {param} placeholder.
+  const notFound = createNotFound(matcher);
   // Trailing-slash twins (policy/twins.ts): both requirements; enforced, and sender-constrained, when either route is.
   const twinOf =
     config.routesTrailingSlash === 'distinct'
@@ -228,7 +231,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     if (match.kind !== 'found') {
       const refused =
         match.kind === 'no_route'
-          ? NO_ROUTE
+          ? notFound(method, path)
           : deny('ERR_ROUTE_METHOD_NOT_ALLOWED', match.template, { description: `${method} is not allowed on this route`, allowMethods: match.allow });
       return globalShadow ? shadowAllow(refused, UNMATCHED_ROUTE, path, query, undefined, EMPTY, EMPTY) : refused;
     }
