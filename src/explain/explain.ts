@@ -12,6 +12,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import { createAuthVerifier } from '../auth/introspect-verifier.js';
+import { conditionClaims } from '../policy/conditions.js';
 import type { Config } from '../config/schema.js';
 import { PathError } from '../errors.js';
 import { compilePolicies } from '../policy/decide.js';
@@ -21,7 +22,7 @@ import { createAnswers, type SelfAnswered } from '../respond/answer.js';
 import { canonicalizeTarget } from '../routes/normalize.js';
 import { explainPreflight } from './preflight.js';
 import { traceRoute } from './routes.js';
-import { checkConsistency, denyStep, describeResult, detailsOf, identityHeaders, notReadBecause, requirementStep } from './steps.js';
+import { checkConsistency, conditionsStep, denyStep, describeResult, detailsOf, identityHeaders, notReadBecause, requirementStep } from './steps.js';
 import type { CanonicalStep, Explanation, ExplainInput, Outcome, ResponseView, RouteStep, TokenStep } from './types.js';
 
 /** The bearer value the dispatch sees for `--scopes`: any b64token does, the stand-in verifier never reads it. */
@@ -206,7 +207,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   const base: TokenVerifier =
     input.scopes !== undefined
       ? hypotheticalVerifier(input.scopes)
-      : createAuthVerifier(config.auth, { onJwksFetch: (issuer, result, detail) => jwks.push(`${issuer}: ${result}${detail === undefined ? '' : ` (${detail})`}`) });
+      : createAuthVerifier(config.auth, { onJwksFetch: (issuer, result, detail) => jwks.push(`${issuer}: ${result}${detail === undefined ? '' : ` (${detail})`}`) }, undefined, conditionClaims(config.routes));
   const record = recording(base);
   try {
     const compiled = compilePolicies(config);
@@ -240,7 +241,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const granted = seen?.ok === true ? seen.token : undefined;
 
     // Step 3.
-    const requirement = policy === undefined ? undefined : requirementStep(config, policy, granted?.scopeSet, problems);
+    const requirement = policy === undefined || found === undefined ? undefined : requirementStep(config, policy, granted?.scopeSet, problems, conditionsStep(policy, granted, found.params));
     const outcome = outcomeOf(config, method, action, respond);
     checkConsistency(route, action, problems);
     return { method, target, config: summary, canonical, preempted: undefined, route, requirement, token, outcome, decision: action, problems };

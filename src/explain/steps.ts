@@ -7,6 +7,7 @@
  */
 import type { VerifiedToken } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
+import type { ConditionOutcome } from '../policy/conditions.js';
 import type { RoutePolicy } from '../policy/decide.js';
 import type { Decision, Deny } from '../policy/decision.js';
 import { catalogueRules, satisfyingScopes } from '../policy/scopes.js';
@@ -22,6 +23,8 @@ export function denyStep(deny: Deny): string {
       return '2. route match';
     case 'insufficient_scope':
       return '3. requirement (scope check)';
+    case 'claim_mismatch':
+      return '3. requirement (where conditions)';
     case 'missing_token':
     case 'invalid_token':
     case 'keys_unavailable':
@@ -47,7 +50,12 @@ export function detailsOf(token: VerifiedToken): TokenDetails {
   };
 }
 
-export function requirementStep(config: Config, policy: RoutePolicy, granted: ReadonlySet<string> | undefined, problems: string[]): RequirementStep {
+/** The route's conditions on this request: the token (undefined: none verified) and the matched parameters. */
+export function conditionsStep(policy: RoutePolicy, token: VerifiedToken | undefined, params: readonly (readonly [string, string])[]): readonly ConditionOutcome[] {
+  return policy.conditions?.trace(token, params.map((p) => p[0]), params.map((p) => p[1])) ?? [];
+}
+
+export function requirementStep(config: Config, policy: RoutePolicy, granted: ReadonlySet<string> | undefined, problems: string[], conditions: readonly ConditionOutcome[] = []): RequirementStep {
   const matching = config.auth.scopeMatching;
   const req = policy.requirement;
   const rules = catalogueRules(config.catalogue);
@@ -90,6 +98,7 @@ export function requirementStep(config: Config, policy: RoutePolicy, granted: Re
     respond: policy.respond,
     scopes,
     satisfied,
+    conditions,
   };
 }
 
