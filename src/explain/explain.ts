@@ -22,7 +22,7 @@ import { createAnswers, type SelfAnswered } from '../respond/answer.js';
 import { canonicalizeTarget } from '../routes/normalize.js';
 import { explainPreflight } from './preflight.js';
 import { traceRoute } from './routes.js';
-import { checkConsistency, conditionsStep, denyStep, describeResult, detailsOf, identityHeaders, notReadBecause, requirementStep } from './steps.js';
+import { checkConditions, checkConsistency, conditionsStep, denyStep, describeResult, detailsOf, identityHeaders, notReadBecause, requirementStep } from './steps.js';
 import type { CanonicalStep, Explanation, ExplainInput, Outcome, ResponseView, RouteStep, TokenStep } from './types.js';
 
 /** The bearer value the dispatch sees for `--scopes`: any b64token does, the stand-in verifier never reads it. */
@@ -244,6 +244,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const requirement = policy === undefined || found === undefined ? undefined : requirementStep(config, policy, granted?.scopeSet, problems, conditionsStep(policy, granted, found.params));
     const outcome = outcomeOf(config, method, action, respond);
     checkConsistency(route, action, problems);
+    checkConditions(requirement, action, problems);
     return { method, target, config: summary, canonical, preempted: undefined, route, requirement, token, outcome, decision: action, problems };
   } finally {
     await base.close();

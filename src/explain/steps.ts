@@ -131,6 +131,15 @@ export function describeResult(route: RouteStep): string {
   return r.kind === 'found' ? `found ${r.template} (route ${JSON.stringify(r.key)})` : r.kind === 'no_route' ? 'no route (404)' : `405 on ${r.template}, Allow: ${r.allow.join(', ')}`;
 }
 
+/** The conditions' trace and plan()'s verdict on them must agree. */
+export function checkConditions(step: RequirementStep | undefined, decision: Decision, problems: string[]): void {
+  if (step === undefined || step.conditions.length === 0) return;
+  const deny = decision.allow ? decision.wouldDeny : decision;
+  const traced = step.conditions.every((c) => c.holds);
+  if (deny?.reason === 'claim_mismatch' && traced) problems.push('where: plan() refused with claim_mismatch but every condition holds in the trace');
+  if (deny === undefined && !traced) problems.push('where: plan() allowed the request but a condition does not hold in the trace');
+}
+
 /** The trace and the decision must tell one story. */
 export function checkConsistency(route: RouteStep | undefined, decision: Decision, problems: string[]): void {
   if (route === undefined) return;
