@@ -150,7 +150,8 @@ export type RequestDenyCode =
   | 'ERR_REQUEST_INVALID_HOST' // 400: a Host that is not uri-host[:port] (RFC 9112 §3.2, RFC 3986 §3.2.2)
   | 'ERR_REQUEST_LEGACY_TRANSFER_ENCODING' // 400: HTTP/1.0 with Transfer-Encoding, faulty framing (RFC 9112 §6.1)
   | 'ERR_REQUEST_TOO_MANY_HEADERS' // 431: more than limits.max_header_count (RFC 6585 §5)
-  | 'ERR_REQUEST_METHOD_OVERRIDE'; // 400: a `_method` query parameter
+  | 'ERR_REQUEST_METHOD_OVERRIDE' // 400: a `_method` query parameter
+  | 'ERR_AUTH_CLAIM_MISMATCH'; // 403: a route condition (`where:`) does not hold for the token
 
 /** Requests the authz listener refuses before plan() (README, "Decisions for nginx, Caddy, Envoy and Traefik"). */
 export type AuthzDenyCode =

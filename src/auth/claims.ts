@@ -6,7 +6,8 @@
  * key fetch); everything else runs on a payload whose signature has been checked,
  * once per distinct token (cache hits reuse the VerifiedToken).
  */
-import type { ScopeClaim } from '../config/schema.js';
+import type { ClaimRef } from '../config/schema.js';
+import { claimLabel, readClaim } from './claim-ref.js';
 import { TokenError } from '../errors.js';
 import { readConfirmation } from './sender-constraint.js';
 import { tokenError } from './token-error.js';
@@ -18,7 +19,8 @@ export interface RegisteredClaims {
   readonly exp: number;
   readonly nbf: number | undefined;
   readonly iat: number | undefined;
-  readonly aud: string | readonly string[];
+  /** Undefined only when the issuer checks client_ids instead of audiences. */
+  readonly aud: string | readonly string[] | undefined;
 }
 
 /** ±8.64e12 s: the range of a JavaScript Date (ECMA-262 §21.4.1.1). A date claim outside it means nothing. */
@@ -31,10 +33,12 @@ function isNumericDate(v: unknown): v is number {
 
 /**
  * Before the signature: `exp` present, the date claims numbers, `iat` not in the future
- * beyond skew (no honest clock produces one), `aud` present and a string or a non-empty
- * array of strings. Refuses tokens that cannot pass before they can cost a key fetch.
+ * beyond skew (no honest clock produces one), `aud` a string or a non-empty array of
+ * strings, and present unless the issuer has no audiences (Cognito access tokens carry
+ * none; their client_id is checked instead). Refuses tokens that cannot pass before
+ * they can cost a key fetch.
  */
-export function readRegisteredClaims(payload: Readonly<Record<string, unknown>>, nowMs: number, skewMs: number): RegisteredClaims | TokenError {
+export function readRegisteredClaims(payload: Readonly<Record<string, unknown>>, nowMs: number, skewMs: number, audienceRequired = true): RegisteredClaims | TokenError {
   if (!Object.hasOwn(payload, 'exp')) return tokenError('ERR_AUTH_TOKEN_MISSING_EXP');
   const exp = payload.exp;
   if (!isNumericDate(exp)) return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The exp claim is not a number');
@@ -44,7 +48,7 @@ export function readRegisteredClaims(payload: Readonly<Record<string, unknown>>,
   if (iat !== undefined && !isNumericDate(iat)) return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The iat claim is not a number');
   if (iat !== undefined && iat * 1000 > nowMs + skewMs) return tokenError('ERR_AUTH_TOKEN_NOT_YET_VALID', 'The token iat is in the future');
   const aud = payload.aud;
-  if (aud === undefined) return tokenError('ERR_AUTH_TOKEN_AUDIENCE', 'The token has no aud claim');
+  if (aud === undefined) return audienceRequired ? tokenError('ERR_AUTH_TOKEN_AUDIENCE', 'The token has no aud claim') : { exp, nbf, iat, aud };
   if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))) {
     return tokenError('ERR_AUTH_TOKEN_BAD_CLAIM', 'The aud claim is not a string or an array of strings');
   }
@@ -53,7 +57,7 @@ export function readRegisteredClaims(payload: Readonly<Record<string, unknown>>,
 
 /**
  * After the signature, now that the claims are known to be the issuer's: `exp` and
- * `nbf` with the clock skew, and `aud` against the issuer's audiences.
+ * `nbf` with the clock skew, and `aud` against the issuer's audiences (none: no check).
  */
 export function checkRegisteredClaims(
   claims: RegisteredClaims,
@@ -63,7 +67,7 @@ export function checkRegisteredClaims(
 ): TokenError | undefined {
   if (nowMs >= claims.exp * 1000 + skewMs) return tokenError('ERR_AUTH_TOKEN_EXPIRED');
   if (claims.nbf !== undefined && claims.nbf * 1000 > nowMs + skewMs) return tokenError('ERR_AUTH_TOKEN_NOT_YET_VALID');
-  if (!acceptsAudience(audiences, claims.aud)) return tokenError('ERR_AUTH_TOKEN_AUDIENCE', undefined, { claim: 'aud', presented: claims.aud, expected: audiences });
+  if (audiences.length > 0 && (claims.aud === undefined || !acceptsAudience(audiences, claims.aud))) return tokenError('ERR_AUTH_TOKEN_AUDIENCE', undefined, { claim: 'aud', presented: claims.aud, expected: audiences });
   return undefined;
 }
 
@@ -115,26 +119,29 @@ function badClaim(claim: string, why: string): TokenError {
 /**
  * Granted scopes from the configured claims, read in order, merged and de-duplicated
  * (first occurrence wins the position). `scope` must be a space-delimited string
- * (RFC 9068 §2.2.3); `scp` may be an array of strings or a space-delimited string
- * (array elements are themselves split on spaces, so ["a b"] grants a and b).
- * Case-sensitive. A present claim of the wrong type is an error, never "no scopes":
- * a token we cannot read must not be treated as a weaker token.
+ * (RFC 9068 §2.2.3); every other claim (`scp`, `permissions`, `roles`, a URL-named
+ * claim, a `{ path }`) may be an array of strings or a space-delimited string (array
+ * elements are themselves split on spaces, so ["a b"] grants a and b). A path that
+ * runs into a missing key or a non-object grants nothing. Case-sensitive. A present
+ * claim of the wrong type is an error, never "no scopes": a token we cannot read must
+ * not be treated as a weaker token.
  */
-export function grantedScopes(payload: Readonly<Record<string, unknown>>, scopeClaims: readonly ScopeClaim[]): string[] | TokenError {
+export function grantedScopes(payload: Readonly<Record<string, unknown>>, scopeClaims: readonly ClaimRef[]): string[] | TokenError {
   const out: string[] = [];
   const seen = new Set<string>();
-  for (const claim of scopeClaims) {
-    if (!Object.hasOwn(payload, claim)) continue;
-    const value = payload[claim];
+  for (const ref of scopeClaims) {
+    const value = readClaim(payload, ref);
+    if (value === undefined && (typeof ref !== 'string' || !Object.hasOwn(payload, ref))) continue;
+    const claim = claimLabel(ref);
     if (typeof value === 'string') {
       if (!splitInto(value, out, seen)) return badClaim(claim, 'contains a character not allowed in a scope');
-    } else if (claim === 'scp' && Array.isArray(value)) {
+    } else if (ref !== 'scope' && Array.isArray(value)) {
       for (const item of value as unknown[]) {
         if (typeof item !== 'string') return badClaim(claim, 'must be an array of strings');
         if (!splitInto(item, out, seen)) return badClaim(claim, 'contains a character not allowed in a scope');
       }
     } else {
-      return badClaim(claim, claim === 'scp' ? 'must be a string or an array of strings' : 'must be a space-delimited string');
+      return badClaim(claim, ref === 'scope' ? 'must be a space-delimited string' : 'must be a string or an array of strings');
     }
   }
   return out;
@@ -170,7 +177,8 @@ export function buildVerifiedToken(
   issuer: string,
   keyId: string,
   payload: Record<string, unknown>,
-  scopeClaims: readonly ScopeClaim[],
+  scopeClaims: readonly ClaimRef[],
+  keepClaims: readonly string[] = NO_CLAIMS,
 ): VerifiedToken | TokenError {
   const scopes = grantedScopes(payload, scopeClaims);
   if (scopes instanceof TokenError) return scopes;
@@ -189,8 +197,10 @@ export function buildVerifiedToken(
   const iat = payload.iat;
   // Cached with the token: the binding is the token's; the proof of it is checked per request.
   const cnf = readConfirmation(payload.cnf);
+  const claims = keptClaims(payload, keepClaims);
   return Object.freeze({
     ...(cnf === undefined ? {} : { cnf }),
+    ...(claims === undefined ? {} : { claims }),
     issuer,
     subject,
     clientId: clientIdClaim ?? azp,
@@ -202,6 +212,28 @@ export function buildVerifiedToken(
     scopeHeader: granted.scopeHeader,
     keyId,
   });
+}
+
+const NO_CLAIMS: readonly string[] = Object.freeze([]);
+
+/**
+ * The top-level claims route conditions read (policy/conditions.ts), copied out of the
+ * payload and frozen; undefined when no route reads any. Only these are kept: the rest
+ * of the payload is dropped with it.
+ */
+function keptClaims(payload: Readonly<Record<string, unknown>>, names: readonly string[]): Readonly<Record<string, unknown>> | undefined {
+  if (names.length === 0) return undefined;
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const name of names) if (Object.hasOwn(payload, name)) out[name] = deepFrozen(payload[name]);
+  return Object.freeze(out);
+}
+
+function deepFrozen(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFrozen(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 interface GrantedScopes {

@@ -69,11 +69,12 @@ function createIntrospectorFor(auth: AuthConfig, config: IntrospectionConfig, ho
 /**
  * The verifier for `auth`. With `previous`, unchanged issuers keep their key stores (see
  * createTokenVerifier); the introspector is always new, so a reload re-reads the secret.
+ * `keepClaims`: the claims route conditions read (policy/conditions.ts conditionClaims).
  * Throws ClientSecretError when the secret cannot be read.
  */
-export function createAuthVerifier(auth: AuthConfig, hooks?: AuthHooks, previous?: AuthVerifier): AuthVerifier {
+export function createAuthVerifier(auth: AuthConfig, hooks?: AuthHooks, previous?: AuthVerifier, keepClaims?: readonly string[]): AuthVerifier {
   const introspector = auth.introspection === undefined ? undefined : createIntrospectorFor(auth, auth.introspection, hooks);
-  const jwt = createTokenVerifier(auth, hooks, previous === undefined ? {} : { previous: previous.jwt });
+  const jwt = createTokenVerifier(auth, hooks, { ...(previous === undefined ? {} : { previous: previous.jwt }), ...(keepClaims === undefined ? {} : { keepClaims }) });
   if (introspector === undefined) return { ...jwt, jwt, introspector, retire: () => jwt.close() };
   // The call's deadline, and one more second for its answer to be read and cached.
   const callWindowMs = (auth.introspection?.timeoutMs ?? 0) + 1000;

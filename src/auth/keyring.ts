@@ -1,6 +1,9 @@
 /**
- * The keyring: one JWKS store per configured issuer, handed from one config generation
- * to the next on reload.
+ * The keyring: one JWKS store per configured `jwks_uri`, handed from one config generation
+ * to the next on reload. Issuers that name the same `jwks_uri` (the tenants of one
+ * multi-tenant IdP, an IdP's v1 and v2 issuers) share one store: one fetch per refresh
+ * for all of them, its key imports allowing the union of their algorithms (each issuer's
+ * own allow-list is still checked per token by the verifier).
  *
  * A successor keyring adopts a store — its keys, refresh timer and cooldown — when the
  * issuer's key-relevant settings are unchanged (issuerFingerprint), instead of fetching
@@ -33,11 +36,28 @@ interface Holding {
 }
 
 /**
- * Everything a JWKS store and its per-key signature checks were built from. Audiences
- * and clock skew are read per token by the verifier, so changing them keeps the store.
+ * Everything a JWKS store and its per-key signature checks were built from (the issuers
+ * sharing it name it). Audiences and clock skew are read per token by the verifier, so
+ * changing them keeps the store.
  */
-function issuerFingerprint(config: IssuerConfig, auth: AuthConfig): string {
-  return JSON.stringify([config.issuer, config.jwksUri, config.algorithms, auth.jwks]);
+function storeFingerprint(store: IssuerConfig, issuers: readonly IssuerConfig[], auth: AuthConfig): string {
+  const names = issuers.filter((i) => i.jwksUri === store.jwksUri).map((i) => i.issuer);
+  return JSON.stringify([names, store.jwksUri, store.algorithms, auth.jwks]);
+}
+
+/**
+ * One store's settings per distinct jwks_uri, in config order: named after the first
+ * issuer that uses it (its log lines and fetch metrics), importing keys for the union
+ * of their algorithms.
+ */
+function storeConfigs(issuers: readonly IssuerConfig[]): Map<string, IssuerConfig> {
+  const byUri = new Map<string, IssuerConfig>();
+  for (const config of issuers) {
+    const seen = byUri.get(config.jwksUri);
+    if (seen === undefined) byUri.set(config.jwksUri, config);
+    else byUri.set(config.jwksUri, { ...seen, algorithms: [...new Set([...seen.algorithms, ...config.algorithms])] });
+  }
+  return byUri;
 }
 
 /** Each open keyring's holdings by fingerprint: what a successor may adopt. Private to this module. */
@@ -54,19 +74,21 @@ export function createKeyring(auth: AuthConfig, hooks?: AuthHooks, previous?: Ke
   /** Stores this keyring created (and so must start). */
   const created: JwksStore[] = [];
 
-  for (const config of auth.issuers) {
-    const fingerprint = issuerFingerprint(config, auth);
+  const byUri = new Map<string, Holding>();
+  for (const [uri, storeConfig] of storeConfigs(auth.issuers)) {
+    const fingerprint = storeFingerprint(storeConfig, auth.issuers, auth);
     let holding = adoptable?.get(fingerprint);
     if (holding !== undefined) {
       holding.holders++;
     } else {
-      holding = { store: createJwksStore(config, auth.jwks, hooks, { createVerifier: signatureCheck }), holders: 1 };
+      holding = { store: createJwksStore(storeConfig, auth.jwks, hooks, { createVerifier: signatureCheck }), holders: 1 };
       created.push(holding.store);
     }
     byFingerprint.set(fingerprint, holding);
-    byIssuer.set(config.issuer, holding);
+    byUri.set(uri, holding);
   }
-  const holdings = [...byIssuer.values()];
+  for (const config of auth.issuers) byIssuer.set(config.issuer, byUri.get(config.jwksUri) as Holding);
+  const holdings = [...byUri.values()];
   let closed = false;
 
   const keyring: Keyring = {
@@ -79,7 +101,8 @@ export function createKeyring(auth: AuthConfig, hooks?: AuthHooks, previous?: Ke
     start: async () => {
       await Promise.all(created.map((s) => s.start()));
     },
-    states: () => holdings.map((h) => h.store.state()),
+    // Per issuer, so /readyz and the metrics name each one, also when issuers share a store.
+    states: () => auth.issuers.map((config) => ({ ...(byIssuer.get(config.issuer) as Holding).store.state(), issuer: config.issuer })),
     close: async () => {
       if (closed) return;
       closed = true;

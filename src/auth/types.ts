@@ -34,6 +34,11 @@ export interface VerifiedToken {
   readonly cnf?: Confirmation;
   /** `jti` when the token carries one as a string (logged, per logging.fields). */
   readonly jwtId?: string | undefined;
+  /**
+   * The top-level claims some route condition (`where:`) reads, frozen; absent when no
+   * route has one. Nothing else of the payload is kept.
+   */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 export type VerifyResult =

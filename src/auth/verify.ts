@@ -31,6 +31,7 @@ import { isB64Token } from './bearer.js';
 import { buildVerifiedToken, checkRegisteredClaims, readRegisteredClaims, type RegisteredClaims } from './claims.js';
 import type { JwksKey, JwksStore } from './jwks.js';
 import { parseCompactJws, verifySignature, type CompactJws } from './jws.js';
+import { checkIssuerPolicy, createIssuerIndex } from './issuer-policy.js';
 import { createKeyring, type Keyring } from './keyring.js';
 import { createTokenCache } from './token-cache.js';
 import { tokenError } from './token-error.js';
@@ -46,6 +47,8 @@ export interface TokenVerifierOptions {
    * the stores this verifier did not take over.
    */
   readonly previous?: TokenVerifier;
+  /** Top-level claims route conditions read: kept on each VerifiedToken (policy/conditions.ts). */
+  readonly keepClaims?: readonly string[];
 }
 
 interface Issuer {
@@ -80,6 +83,7 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
     issuers.set(config.issuer, { config, algorithms: new Set(config.algorithms), store: keyring.storeOf(config) });
   }
   const cache = createTokenCache(auth.tokenCacheSize);
+  const issuerIndex = createIssuerIndex(auth.issuers);
 
   function finish(p: Pending, key: JwksKey): VerifyResult {
     const alg = p.jws.alg;
@@ -90,7 +94,10 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
 
     const invalid = checkRegisteredClaims(p.claims, p.issuer.config.audiences, Date.now(), skewMs);
     if (invalid !== undefined) return { ok: false, error: invalid };
-    const verified = buildVerifiedToken(p.issuer.config.issuer, key.id, p.jws.payload, auth.scopeClaims);
+    // The issuer's own rules (client_ids, require_claims, typ): issuer-policy.ts.
+    const refused = checkIssuerPolicy(p.issuer.config, p.token, p.jws.payload);
+    if (refused !== undefined) return { ok: false, error: refused };
+    const verified = buildVerifiedToken(p.issuer.config.issuer, key.id, p.jws.payload, p.issuer.config.scopeClaims ?? auth.scopeClaims, options.keepClaims);
     if (verified instanceof TokenError) return { ok: false, error: verified };
     const result = Object.freeze({ ok: true, token: verified } as const);
     cache.remember(p.token, result, key, p.claims);
@@ -145,11 +152,13 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
 
     // The still unverified payload picks the issuer and refuses tokens that cannot pass
     // before they can cost a key fetch.
+    // Exact `iss`, or an issuer template with the token's `tid` (issuer-policy.ts).
     const iss = jws.payload.iss;
-    const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
+    const found = issuerIndex.find(jws.payload);
+    const issuer = found === undefined ? undefined : issuers.get(found.issuer);
     if (issuer === undefined) return { ok: false, error: tokenError('ERR_AUTH_TOKEN_ISSUER', undefined, { claim: 'iss', presented: iss, expected: [...issuers.keys()] }) };
     if (!issuer.algorithms.has(jws.alg)) return fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED');
-    const claims = readRegisteredClaims(jws.payload, Date.now(), skewMs);
+    const claims = readRegisteredClaims(jws.payload, Date.now(), skewMs, issuer.config.audiences.length > 0);
     if (claims instanceof TokenError) return { ok: false, error: claims };
     return withKey({ token, jws, issuer, claims });
   }

@@ -75,6 +75,8 @@ export async function runDemo(base: Config, options: DemoOptions = {}, io: Comma
     audiences: Object.freeze([audience]),
     algorithms: Object.freeze(['RS256'] as const),
     readiness: 'required',
+    clientIds: Object.freeze([]),
+    requireClaims: Object.freeze({}),
   });
   const listen = options.listen ?? base.listen ?? DEFAULTS.listen;
   const config: Config = Object.freeze({

@@ -14,6 +14,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Node } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { readCatalogue } from './catalogue.js';
+import { checkIssuerShapes } from './claims.js';
 import { readFields, withDefaults } from './fields.js';
 import { checkCatalogue, checkIdentityHeaders, checkSenderConstrained, checkTimeouts, checkUniqueIssuers } from './lint.js';
 import { readRoutes } from './routes.js';
@@ -98,6 +99,7 @@ function build(root: Node, r: Reporter, file: string, hash: string): Config | un
 
   const authNode = findValue(root, 'auth');
   checkUniqueIssuers(findValue(authNode, 'issuers'), r);
+  checkIssuerShapes(findValue(authNode, 'issuers'), r);
   // JWT issuers, an introspection endpoint, or both: with neither, no token could ever be accepted.
   if (sections.auth !== undefined && findKeyNode(authNode, 'issuers') === undefined && findKeyNode(authNode, 'introspection') === undefined) {
     r.error(authNode, 'auth', 'missing required key "issuers" (or "introspection", for opaque tokens)');

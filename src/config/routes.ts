@@ -8,8 +8,9 @@ import { parseTemplate } from '../routes/template.js';
 import { findRouteConflicts } from '../routes/tree.js';
 import type { RouteDefinition } from '../routes/types.js';
 import { bool, listOf, oneOf, reader, type JsonSchema, type Reader } from './readers.js';
-import type { EnforcementMode, Requirement, RouteConfig, RouteResponder } from './schema.js';
+import type { EnforcementMode, Requirement, RouteCondition, RouteConfig, RouteResponder } from './schema.js';
 import { readScope } from './values.js';
+import { checkWhereParams, readWhere } from './where.js';
 import { HTTP_METHODS, type HttpMethod } from './vocabulary.js';
 import { childPath, describe, entries, refuseAlias, unknownKeyMessage, type Reporter, type YNode } from './yaml-reader.js';
 
@@ -22,6 +23,7 @@ interface RouteDraft {
   respond?: RouteResponder;
   websocket?: boolean;
   senderConstrained?: boolean;
+  where?: RouteCondition[];
 }
 
 interface RouteKeySpec {
@@ -64,6 +66,11 @@ const ROUTE_KEYS: Readonly<Record<string, RouteKeySpec>> = {
   sender_constrained: {
     read: part(bool, (senderConstrained) => ({ senderConstrained })),
     doc: 'true: tokens without cnf (DPoP or certificate binding) are refused on this route (README, Sender-constrained tokens).',
+  },
+  // Object-level conditions (OWASP API1:2023): route parameters bound to claims; config/where.ts.
+  where: {
+    read: part(readWhere, (where) => ({ where })),
+    doc: '{ PARAM: { claim: NAME | { path: [...] } } }: the decoded path parameter must equal the claim, or be one of its elements; every entry must hold, else 403 access_denied.',
   },
   auth: {
     group: 'requirement',
@@ -167,6 +174,12 @@ function parseRouteKey(key: string): ParsedRouteKey | { readonly errors: string[
   return { methods, anyMethod, path: parsed.template };
 }
 
+/** The `:param` names of a canonical template (already parsed once without error). */
+function templateParams(template: string): readonly string[] {
+  const parsed = parseTemplate(template);
+  return 'error' in parsed ? [] : parsed.paramNames;
+}
+
 /** Routes that the router cannot tell apart are errors at the later one, naming the earlier by its line. */
 function reportConflicts(routes: readonly RouteConfig[], keyNodes: readonly Node[], path: string, r: Reporter): boolean {
   const defs: Array<RouteDefinition<number>> = routes.map((rt, i) => ({ template: rt.path, methods: rt.methods, data: i }));
@@ -217,7 +230,10 @@ export function readRoutes(node: YNode, path: string, r: Reporter, file: string)
     }
     if (draft.senderConstrained === true && draft.requirement.kind === 'none') r.error(value, keyPath, 'sender_constrained: true needs a token, so the route cannot be { auth: none }');
     const sender = draft.senderConstrained === undefined ? {} : { senderConstrained: draft.senderConstrained };
-    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, ...(websocket ? { websocket } : {}), ...sender, position: { file, ...r.position(keyNode) } });
+    const where = draft.where === undefined ? {} : { where: draft.where };
+    if (draft.where !== undefined && !checkWhereParams(draft.where, templateParams(parsed.path), value, keyPath, r)) ok = false;
+    if (draft.where !== undefined && draft.requirement.kind === 'none') r.error(value, keyPath, 'where: needs a token to read claims from, so the route cannot be { auth: none }');
+    routes.push({ key, ...parsed, requirement: draft.requirement, mode: draft.mode, respond: draft.respond, ...(websocket ? { websocket } : {}), ...sender, ...where, position: { file, ...r.position(keyNode) } });
     keyNodes.push(keyNode);
   }
   return reportConflicts(routes, keyNodes, path, r) && ok ? routes : undefined;

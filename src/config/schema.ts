@@ -21,16 +21,41 @@ export interface ListenAddress {
 }
 
 export interface IssuerConfig {
-  /** Exact `iss` value tokens must carry. */
+  /** Exact `iss` value tokens must carry, or a template with one `{tid}` (then `tenants` is set). */
   readonly issuer: string;
-  /** http(s) URL of the issuer's JWKS. The only URL scopegate ever fetches keys from. */
+  /** http(s) URL of the issuer's JWKS. The only URL scopegate ever fetches keys from; issuers naming the same URL share one key store. */
   readonly jwksUri: string;
-  /** Non-empty; a token's `aud` must contain at least one of these. */
+  /** A token's `aud` must contain at least one of these. Empty: no audience check (then clientIds is non-empty). Default []. */
   readonly audiences: readonly string[];
   /** Allow-list of JWS algorithms. Default: [RS256]. */
   readonly algorithms: readonly Algorithm[];
   /** Whether /readyz waits for this issuer's keys. Default required. */
   readonly readiness: IssuerReadiness;
+  // ---- tokens from real identity providers (README, Identity providers) ----
+  /** The token's `client_id` (else `azp`) must be one of these. Empty: not configured. Default []. */
+  readonly clientIds: readonly string[];
+  /** Replaces auth.scopeClaims for this issuer. Undefined: the global list. */
+  readonly scopeClaims?: readonly ScopeClaimSpec[];
+  /** With a `{tid}` issuer template: the accepted `tid` values, or ['any']. Undefined otherwise. */
+  readonly tenants?: readonly string[];
+  /** Top-level claims that must be present and equal these strings exactly. Empty when not configured. */
+  readonly requireClaims: Readonly<Record<string, string>>;
+  /** Accepted JWS `typ` values (case-insensitive, `application/` optional). Undefined: any but another JWT kind. */
+  readonly typ?: readonly string[];
+}
+
+/**
+ * A claim read for scopes or by a route condition: a top-level claim name taken
+ * literally (dots and all, e.g. `https://example.com/roles`), or a path of keys
+ * into nested objects (`{ path: [realm_access, roles] }`).
+ */
+export type ClaimRef = string | { readonly path: readonly string[] };
+export type ScopeClaimSpec = ClaimRef;
+
+/** `where: { PARAM: { claim: … } }`: the decoded path parameter must equal the claim, or be one of its elements. */
+export interface RouteCondition {
+  readonly param: string;
+  readonly claim: ClaimRef;
 }
 
 /** required: /readyz is 503 until this issuer's keys load. optional: an outage of its IdP does not hold the pod back. */
@@ -47,7 +72,8 @@ export interface JwksConfig {
   readonly maxBytes: number;
 }
 
-export type ScopeClaim = 'scope' | 'scp';
+/** Kept for callers of the first config version; any claim name or path is accepted now. */
+export type ScopeClaim = ScopeClaimSpec;
 export type ScopeMatching = 'exact' | 'hierarchical';
 
 /** `auth.introspection`: opaque tokens checked at an RFC 7662 endpoint (README, Opaque tokens). */
@@ -81,8 +107,8 @@ export interface AuthConfig {
   readonly introspection: IntrospectionConfig | undefined;
   /** Seconds of tolerance on exp / nbf / iat. Default 30. */
   readonly clockSkewS: number;
-  /** Claims read for granted scopes, in order. Default [scope, scp]. */
-  readonly scopeClaims: readonly ScopeClaim[];
+  /** Claims read for granted scopes, in order; an issuer's own list replaces it. Default [scope, scp]. */
+  readonly scopeClaims: readonly ScopeClaimSpec[];
   /** Default exact. */
   readonly scopeMatching: ScopeMatching;
   readonly jwks: JwksConfig;
@@ -262,6 +288,8 @@ export interface RouteConfig {
   readonly websocket?: true;
   /** Tokens without `cnf` are refused on this route (`sender_constrained: true`). Absent: false. */
   readonly senderConstrained?: boolean;
+  /** Object-level conditions (`where:`), every one must hold. Absent: none. */
+  readonly where?: readonly RouteCondition[];
   readonly position: SourcePosition;
 }
 

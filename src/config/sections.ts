@@ -6,6 +6,7 @@
  * (json-schema.ts). To add an option, add one row here and its field to schema.ts.
  */
 import { CATALOGUE_DOC, CATALOGUE_SCHEMA } from './catalogue.js';
+import { readRequireClaims, readScopeClaims, readTenants, readTyp } from './claims.js';
 import { CORS, readCors } from './cors.js';
 import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { INTROSPECTION, readIntrospection } from './introspection.js';
@@ -15,7 +16,7 @@ import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
 import { readTls } from './tls.js';
 import { readWorkers } from './workers.js';
-import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, IssuerReadiness, ListenAddress, JwksConfig, LogIdentityField, LoggingConfig, LogLevel, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
+import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, IssuerReadiness, ListenAddress, JwksConfig, LogIdentityField, LoggingConfig, LogLevel, ResourceConfig, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
 import { LOOPBACK_HOST, readAlgorithm, readDpopOrigin, readDocumentationUrl, readHeaderName, readJwksUri, readListen, readRealm, readResourceIdentifier, readUpstreamUrl } from './values.js';
 
 export const UPSTREAM: Rows<UpstreamConfig> = {
@@ -34,7 +35,8 @@ export const UPSTREAM: Rows<UpstreamConfig> = {
 export const ISSUER: Rows<IssuerConfig> = {
   issuer: { key: 'issuer', read: str({ nonEmpty: true }), required: true, doc: 'Exact `iss` value tokens must carry (usually an https URL).' },
   jwksUri: { key: 'jwks_uri', read: readJwksUri, required: true, doc: "http(s) URL of the issuer's JWKS: the only place keys are fetched from. Use https for a non-local issuer." },
-  audiences: { key: 'audiences', read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }), required: true, doc: "A token's `aud` must contain at least one of these." },
+  // Required unless client_ids is set (claims.ts checkIssuerShapes): the issuer's tokens for other APIs must not pass.
+  audiences: { key: 'audiences', read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }), default: [], doc: "A token's `aud` must contain at least one of these. Required unless client_ids is set." },
   // RS256 is what nearly every IdP signs with by default (RFC 7518 §3.1 "recommended").
   algorithms: {
     key: 'algorithms',
@@ -49,6 +51,14 @@ export const ISSUER: Rows<IssuerConfig> = {
     default: 'required',
     doc: "required: /readyz is 503 until this issuer's keys are loaded. optional: /readyz does not wait for them (this issuer's tokens get 503 meanwhile).",
   },
+  // ---- tokens from real identity providers (README, Identity providers; config/claims.ts) ----
+  // Cognito access tokens carry no aud, only client_id: the client list stands in for it.
+  clientIds: { key: 'client_ids', read: listOf(str({ nonEmpty: true }), { nonEmpty: true, unique: true }), default: [], doc: "The token's `client_id` (else `azp`) must be one of these. Required unless audiences is set; with both, both must hold." },
+  scopeClaims: { key: 'scope_claims', read: readScopeClaims, doc: 'Replaces auth.scope_claims for this issuer: claim names taken literally, or { path: [key, …] } into nested objects.' },
+  // No default: a template without tenants is an error (claims.ts checkIssuerShapes), never "every tenant".
+  tenants: { key: 'tenants', read: readTenants, doc: 'Required with a {tid} issuer template: the accepted tid values (1-64 of A-Z a-z 0-9 -), or [any] for every tenant.' },
+  requireClaims: { key: 'require_claims', read: readRequireClaims, default: {}, doc: 'Top-level claims that must be present and equal these strings exactly, e.g. { token_use: access }.' },
+  typ: { key: 'typ', read: readTyp, doc: 'Accepted JWS typ header values (case-insensitive, application/ optional), e.g. [at+jwt]. Unset: any typ but another kind of JWT (logout+jwt, …).' },
 };
 
 export const JWKS: Rows<JwksConfig> = {
@@ -79,15 +89,20 @@ export const MTLS: Rows<MtlsConfig> = {
 
 export const AUTH: Rows<AuthConfig> = {
   // Required unless `introspection` is set: load.ts checks it, the auth row's schema says it.
-  issuers: { key: 'issuers', read: listOf(section(ISSUER), { nonEmpty: true }), default: [], doc: 'Trusted JWT issuers (one or more, each listed once); may be left out when introspection is set.' },
+  issuers: {
+    key: 'issuers',
+    read: listOf(section(ISSUER, 'leave out'), { nonEmpty: true }),
+    // Each issuer needs audiences or client_ids (claims.ts checkIssuerShapes says so with a position).
+    schema: { type: 'array', minItems: 1, items: { ...objectSchema(ISSUER), anyOf: [{ properties: { audiences: true }, required: ['audiences'] }, { properties: { client_ids: true }, required: ['client_ids'] }] } },
+    default: [], doc: 'Trusted JWT issuers (one or more, each listed once); may be left out when introspection is set.' },
   // s; more than 10 minutes would make exp meaningless. 30 s absorbs ordinary clock drift without stretching exp much.
   clockSkewS: { key: 'clock_skew_s', read: int([0, 600]), default: 30, doc: 'Seconds of tolerance on exp / nbf / iat.' },
   // `scope` (RFC 9068 / RFC 8693) first, then Azure AD / Okta style `scp`.
   scopeClaims: {
     key: 'scope_claims',
-    read: listOf(oneOf<ScopeClaim>(['scope', 'scp']), { nonEmpty: true, unique: true }),
+    read: readScopeClaims,
     default: ['scope', 'scp'],
-    doc: 'Claims read for granted scopes, in order: `scope` (space-delimited string, RFC 9068), `scp` (list or string).',
+    doc: 'Claims read for granted scopes, in order: `scope` (space-delimited string, RFC 9068), any other claim by name (`scp`, `permissions`, `roles`, a URL-named claim) or { path: [key, …] } (a space-delimited string or a list of strings).',
   },
   // exact: the least surprising; hierarchical must be opted into.
   scopeMatching: {

@@ -12,6 +12,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
 import { createAuthVerifier } from '../auth/introspect-verifier.js';
+import { conditionClaims } from '../policy/conditions.js';
 import type { Config } from '../config/schema.js';
 import { PathError, TokenError } from '../errors.js';
 import { compilePolicies } from '../policy/decide.js';
@@ -22,7 +23,7 @@ import { canonicalizeTarget } from '../routes/normalize.js';
 import { dpopStep } from './dpop.js';
 import { explainPreflight } from './preflight.js';
 import { traceRoute } from './routes.js';
-import { checkConsistency, denyStep, describeResult, detailsOf, identityHeaders, mismatchView, notReadBecause, requirementStep } from './steps.js';
+import { checkConditions, checkConsistency, conditionsStep, denyStep, describeResult, detailsOf, identityHeaders, mismatchView, notReadBecause, requirementStep } from './steps.js';
 import type { CanonicalStep, Explanation, ExplainInput, Outcome, ResponseView, RouteStep, TokenStep } from './types.js';
 
 /** The bearer value the dispatch sees for `--scopes`: any b64token does, the stand-in verifier never reads it. */
@@ -212,7 +213,7 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
   const base: TokenVerifier =
     input.scopes !== undefined
       ? hypotheticalVerifier(input.scopes)
-      : createAuthVerifier(config.auth, { onJwksFetch: (issuer, result, detail) => jwks.push(`${issuer}: ${result}${detail === undefined ? '' : ` (${detail})`}`) });
+      : createAuthVerifier(config.auth, { onJwksFetch: (issuer, result, detail) => jwks.push(`${issuer}: ${result}${detail === undefined ? '' : ` (${detail})`}`) }, undefined, conditionClaims(config.routes));
   const record = recording(base);
   try {
     const compiled = compilePolicies(config);
@@ -246,10 +247,11 @@ export async function explainRequest(config: Config, input: ExplainInput): Promi
     const granted = seen?.ok === true ? seen.token : undefined;
 
     // Step 3.
-    const requirement = policy === undefined ? undefined : requirementStep(config, policy, granted?.scopeSet, problems);
+    const requirement = policy === undefined || found === undefined ? undefined : requirementStep(config, policy, granted?.scopeSet, problems, conditionsStep(policy, granted, found.params));
     const outcome = outcomeOf(config, method, action, respond);
     checkConsistency(route, action, problems);
     const dpop = input.dpop === undefined ? undefined : dpopStep(input.dpop, action, read, config.auth.dpop !== undefined);
+    checkConditions(requirement, action, problems);
     return { method, target, config: summary, canonical, preempted: undefined, route, requirement, token, outcome, decision: action, problems, dpop };
   } finally {
     await base.close();

@@ -127,6 +127,10 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
       );
       if (q.kind === 'any_of' && q.scopes.some((s) => s.catalogue)) out.push(`${INDENT}(one of the route's scopes, and every catalogue-required one)`);
     }
+    for (const c of q.conditions) {
+      const value = c.value === undefined ? '(none)' : JSON.stringify(c.value);
+      out.push(kv(`where ${c.param}`, `${value} against claim ${c.claim}: ${c.holds ? green(`✓ ${c.why}`) : red(`✗ ${c.why}`)}`));
+    }
     if (q.satisfied !== undefined) out.push(kv('verdict', q.satisfied ? green('satisfied') : red('not satisfied')));
     else if (q.needsToken) out.push(kv('verdict', 'no token scopes to check'));
   }

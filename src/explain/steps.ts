@@ -8,6 +8,7 @@
 import type { VerifiedToken } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import type { ClaimMismatch } from '../errors.js';
+import type { ConditionOutcome } from '../policy/conditions.js';
 import type { RoutePolicy } from '../policy/decide.js';
 import type { Decision, Deny } from '../policy/decision.js';
 import { catalogueRules, satisfyingScopes } from '../policy/scopes.js';
@@ -24,6 +25,8 @@ export function denyStep(deny: Deny): string {
       return '2. route match';
     case 'insufficient_scope':
       return '3. requirement (scope check)';
+    case 'claim_mismatch':
+      return '3. requirement (where conditions)';
     case 'missing_token':
     case 'invalid_token':
     case 'keys_unavailable':
@@ -59,7 +62,12 @@ export function detailsOf(token: VerifiedToken): TokenDetails {
   };
 }
 
-export function requirementStep(config: Config, policy: RoutePolicy, granted: ReadonlySet<string> | undefined, problems: string[]): RequirementStep {
+/** The route's conditions on this request: the token (undefined: none verified) and the matched parameters. */
+export function conditionsStep(policy: RoutePolicy, token: VerifiedToken | undefined, params: readonly (readonly [string, string])[]): readonly ConditionOutcome[] {
+  return policy.conditions?.trace(token, params.map((p) => p[0]), params.map((p) => p[1])) ?? [];
+}
+
+export function requirementStep(config: Config, policy: RoutePolicy, granted: ReadonlySet<string> | undefined, problems: string[], conditions: readonly ConditionOutcome[] = []): RequirementStep {
   const matching = config.auth.scopeMatching;
   const req = policy.requirement;
   const rules = catalogueRules(config.catalogue);
@@ -102,6 +110,7 @@ export function requirementStep(config: Config, policy: RoutePolicy, granted: Re
     respond: policy.respond,
     scopes,
     satisfied,
+    conditions,
   };
 }
 
@@ -132,6 +141,15 @@ export function notReadBecause(canonical: CanonicalStep, route: RouteStep | unde
 export function describeResult(route: RouteStep): string {
   const r = route.result;
   return r.kind === 'found' ? `found ${r.template} (route ${JSON.stringify(r.key)})` : r.kind === 'no_route' ? 'no route (404)' : `405 on ${r.template}, Allow: ${r.allow.join(', ')}`;
+}
+
+/** The conditions' trace and plan()'s verdict on them must agree. */
+export function checkConditions(step: RequirementStep | undefined, decision: Decision, problems: string[]): void {
+  if (step === undefined || step.conditions.length === 0) return;
+  const deny = decision.allow ? decision.wouldDeny : decision;
+  const traced = step.conditions.every((c) => c.holds);
+  if (deny?.reason === 'claim_mismatch' && traced) problems.push('where: plan() refused with claim_mismatch but every condition holds in the trace');
+  if (deny === undefined && !traced) problems.push('where: plan() allowed the request but a condition does not hold in the trace');
 }
 
 /** The trace and the decision must tell one story. */

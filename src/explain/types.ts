@@ -3,6 +3,7 @@
  * in the order plan() takes them (docs/architecture.md, Request path). formatExplanation() turns it
  * into the text the CLI prints; tests assert on the value directly.
  */
+import type { ConditionOutcome } from '../policy/conditions.js';
 import type { Decision, Deny } from '../policy/decision.js';
 import type { DpopStep } from './dpop.js';
 
@@ -106,6 +107,8 @@ export interface RequirementStep {
   readonly scopes: readonly RequiredScopeTrace[];
   /** The compiled requirement's verdict on the token's scopes, when there are some to judge. */
   readonly satisfied: boolean | undefined;
+  /** The route's `where:` conditions, each with its outcome on this request (policy/conditions.ts); empty when none. */
+  readonly conditions: readonly ConditionOutcome[];
 }
 
 export interface TokenDetails {

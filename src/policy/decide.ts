@@ -4,7 +4,7 @@
  *
  * Order matters and is part of the contract (README, Responses; docs/architecture.md, Request path):
  *   canonicalize → duplicate Host/Authorization → match (404/405) → refuse `access_token`
- *   and `_method` query parameters → (public? allow) → bearer → verify → scope.
+ *   and `_method` query parameters → (public? allow) → bearer → verify → scope → `where` conditions.
  * The query refusal follows the match so that it is attributed to a route and shadow
  * mode can report it; an unmapped path is a 404 either way, never forwarded.
  * The path that was matched is the path returned in Allow, and the only one
@@ -22,6 +22,7 @@ import type { Matcher, RouteDefinition } from '../routes/types.js';
 import { UNMATCHED_ROUTE, type Allow, type Decision, type Deny } from './decision.js';
 import { deny, DUPLICATE_AUTHORIZATION, DUPLICATE_HOST, routeDenials, type RouteDenials } from './denials.js';
 import { createNotFound } from './path-hints.js';
+import { bothConditions, compileConditions, type RouteConditions } from './conditions.js';
 import { catalogueRules, compileRequirement, type CompiledRequirement } from './scopes.js';
 import { createSenderGate, type SenderGate, type SenderRequest } from './sender.js';
 import { bothRequirements, createTwinResolver } from './twins.js';
@@ -50,6 +51,8 @@ export interface RoutePolicy extends RouteDenials {
   readonly respond: RouteResponder | undefined;
   /** Tokens without `cnf` are refused: auth.require_sender_constrained or the route's sender_constrained. */
   readonly senderConstrained: boolean;
+  /** The route's `where:` conditions (policy/conditions.ts); undefined when it has none. */
+  readonly conditions: RouteConditions | undefined;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -78,8 +81,9 @@ function buildRoutePolicy(
   shadow: boolean,
   respond: RouteResponder | undefined,
   senderConstrained: boolean,
+  conditions: RouteConditions | undefined,
 ): RoutePolicy {
-  return Object.freeze({ key, template, methods, requirement, shadow, respond, senderConstrained, ...routeDenials(template, requirement.scopes, insufficientScopeText(requirement)) });
+  return Object.freeze({ key, template, methods, requirement, shadow, respond, senderConstrained, conditions, ...routeDenials(template, requirement.scopes, insufficientScopeText(requirement)) });
 }
 
 /** `name` is "host" in any case, compared without allocating a lower-cased copy. */
@@ -146,7 +150,7 @@ export function compilePolicies(config: Config): CompiledPolicies {
     // A route scopegate answers itself has nothing upstream to forward to: always enforced.
     const shadow = (route.mode ?? config.mode) === 'shadow' && route.respond === undefined;
     const senderConstrained = config.auth.requireSenderConstrained || route.senderConstrained === true;
-    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching, rules), shadow, route.respond, senderConstrained);
+    const policy = buildRoutePolicy(route.key, route.path, route.methods, compileRequirement(route.requirement, matching, rules), shadow, route.respond, senderConstrained, compileConditions(route.where));
     policies.push(policy);
     definitions.push({ template: route.path, methods: route.methods, data: policy });
   }
@@ -168,7 +172,7 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     config.routesTrailingSlash === 'distinct'
       ? undefined
       : createTwinResolver(matcher, (matched: RoutePolicy, twin: RoutePolicy) =>
-          buildRoutePolicy(matched.key, matched.template, matched.methods, bothRequirements(matched.requirement, twin.requirement), matched.shadow && twin.shadow, matched.respond, matched.senderConstrained || twin.senderConstrained),
+          buildRoutePolicy(matched.key, matched.template, matched.methods, bothRequirements(matched.requirement, twin.requirement), matched.shadow && twin.shadow, matched.respond, matched.senderConstrained || twin.senderConstrained, bothConditions(matched.conditions, twin.conditions)),
         );
 
   /** Shadow mode: forward what enforce mode would deny, carrying the deny for logs and metrics. */
@@ -211,6 +215,10 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     const granted = token.scopeSet;
     if (!requirement.satisfiedBy(granted)) {
       return policy.shadow ? shadowAllow(policy.insufficientScope, policy.template, path, query, token, paramNames, paramValues) : withToken(policy.insufficientScope, token);
+    }
+    // After the scope check: a token lacking scope is told which; one for another object is not.
+    if (policy.conditions !== undefined && !policy.conditions.holds(token, paramNames, paramValues)) {
+      return policy.shadow ? shadowAllow(policy.claimMismatch, policy.template, path, query, token, paramNames, paramValues) : withToken(policy.claimMismatch, token);
     }
     // Only routes whose scopes have deprecated aliases pay for this second check, and only when it matters.
     const deprecatedScopes =

@@ -18,7 +18,8 @@ export type DenyReason =
   | 'bad_request'
   | 'keys_unavailable'
   | 'cors_origin_not_allowed'
-  | 'invalid_dpop_proof'; // a DPoP proof (RFC 9449 §4.3) failed
+  | 'invalid_dpop_proof' // a DPoP proof (RFC 9449 §4.3) failed
+  | 'claim_mismatch'; // a route condition (`where:`) does not hold: the token is for another tenant or owner
 
 /** `cors_preflight`: a CORS preflight answered by scopegate or forwarded (forward_preflight). */
 export type DecisionReason = 'allowed' | 'cors_preflight' | DenyReason;

@@ -93,6 +93,8 @@ export const DENIALS: { readonly [C in DenyCode]: DenialSpec } = {
   },
   ERR_AUTH_DUPLICATE_AUTHORIZATION: { status: 400, reason: 'bad_request', error: 'invalid_request', description: 'More than one Authorization header', challenge: 'invalid_request' },
   ERR_AUTH_INSUFFICIENT_SCOPE: { status: 403, reason: 'insufficient_scope', error: 'insufficient_scope', description: 'the token lacks a required scope', challenge: 'insufficient_scope' },
+  // A route condition (`where:`) failed: more scope would not help, so the challenge carries no error code.
+  ERR_AUTH_CLAIM_MISMATCH: { status: 403, reason: 'claim_mismatch', error: 'access_denied', description: 'the token does not grant access to this object', challenge: '' },
   ERR_AUTH_KEYS_UNAVAILABLE: {
     status: 503,
     reason: 'keys_unavailable',
@@ -200,6 +202,7 @@ export interface RouteDenials {
   readonly insufficientScope: Deny;
   readonly queryToken: Deny;
   readonly methodOverride: Deny;
+  readonly claimMismatch: Deny;
 }
 
 export function routeDenials(template: string, requiredScopes: readonly string[], insufficientScopeText: string): RouteDenials {
@@ -208,5 +211,6 @@ export function routeDenials(template: string, requiredScopes: readonly string[]
     insufficientScope: frozenDeny('ERR_AUTH_INSUFFICIENT_SCOPE', template, { description: insufficientScopeText, requiredScopes }),
     queryToken: frozenDeny('ERR_AUTH_TOKEN_IN_QUERY', template),
     methodOverride: frozenDeny('ERR_REQUEST_METHOD_OVERRIDE', template),
+    claimMismatch: frozenDeny('ERR_AUTH_CLAIM_MISMATCH', template),
   };
 }

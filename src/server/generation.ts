@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAuthVerifier, type AuthVerifier } from '../auth/introspect-verifier.js';
+import { conditionClaims } from '../policy/conditions.js';
 import type { AuthHooks } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import { createPlanner, type Planner } from '../policy/plan.js';
@@ -38,7 +39,8 @@ export type GenerationVerifier = AuthVerifier;
  * Throws when the introspection client secret cannot be read.
  */
 export function createGenerationVerifier(config: Config, hooks: AuthHooks, previous?: GenerationVerifier): GenerationVerifier {
-  return createAuthVerifier(config.auth, hooks, previous);
+  // Tokens keep the claims the routes' `where` conditions read, and nothing else of the payload.
+  return createAuthVerifier(config.auth, hooks, previous, conditionClaims(config.routes));
 }
 
 /**

@@ -46,6 +46,7 @@ const DENY_REASONS: readonly DenyReason[] = [
   'bad_request',
   'keys_unavailable',
   'invalid_dpop_proof',
+  'claim_mismatch',
 ];
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set<string>(HTTP_METHODS);

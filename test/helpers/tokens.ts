@@ -101,6 +101,8 @@ export function testAuthConfig(
       audiences: ['https://api.example.com'],
       algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] as Algorithm[],
       readiness: 'required' as const,
+      clientIds: [],
+      requireClaims: {},
       ...i,
     })),
     clockSkewS: 30,

@@ -53,6 +53,8 @@ t.test('the bundled config/scopegate.yaml loads with zero issues', async (t) => 
       audiences: ['https://api.example.com'],
       algorithms: ['RS256', 'ES256'],
       readiness: 'required',
+      clientIds: [],
+      requireClaims: {},
     },
   ]);
   t.same(config.identityHeaders, { subject: 'x-auth-subject', scopes: 'x-auth-scopes' });

@@ -27,5 +27,5 @@ t.test('one problem, one message at its key or value', async (t) => {
 t.test('the requirement schema has one branch per requirement key, each with the route options', async (t) => {
   const branches = (ROUTE_DEFS.requirement as { oneOf: Array<{ required?: string[]; properties?: Record<string, unknown> }> }).oneOf;
   t.same(branches.map((b) => b.required?.[0]), [undefined, 'scope', 'auth', 'any_of', 'all_of']);
-  for (const b of branches.slice(1)) t.same(Object.keys(b.properties ?? {}).slice(1), ['mode', 'respond', 'websocket', 'sender_constrained']);
+  for (const b of branches.slice(1)) t.same(Object.keys(b.properties ?? {}).slice(1), ['mode', 'respond', 'websocket', 'sender_constrained', 'where']);
 });

@@ -139,8 +139,13 @@ t.test('valid/full.yaml sets every option the schema declares', async (t) => {
   // the schema's keys and full.yaml's keys the same set — and the loader accepts full.yaml.
   const full: unknown = parse(readFileSync(`${fixtures}valid/full.yaml`, 'utf8'));
   // Options that exclude one another in full.yaml: each is set in the valid fixture named here instead.
-  // `tls` names files that must exist to load (keys are never committed): the loader-only fixture sets it.
-  const alternatives: Record<string, string> = { 'auth.introspection.client_secret_env': 'introspection-only.yaml', tls: '../loader-only/tls-files-missing.yaml' };
+  const alternatives: Record<string, string> = {
+    'auth.introspection.client_secret_env': 'introspection-only.yaml',
+    // tenants belongs to a {tid} issuer template only.
+    'auth.issuers.[0].tenants': 'issuer-template.yaml',
+    // `tls` names files that must exist to load (keys are never committed): the loader-only fixture sets it.
+    tls: '../loader-only/tls-files-missing.yaml',
+  };
   const walk = (node: SchemaNode, value: unknown, path: string): void => {
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const elsewhere = alternatives[`${path}${key}`];

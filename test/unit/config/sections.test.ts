@@ -26,7 +26,9 @@ t.test('every option of upstream, auth, jwks and limits is required or has a def
       // Optional sections (auth.introspection, auth.dpop, auth.mtls) are absent unless configured: a default
       // would switch the feature on. Their own rows carry the defaults.
       const optionalSection = name === 'AUTH' && (prop === 'introspection' || prop === 'dpop' || prop === 'mtls');
-      t.ok(row.required === true || row.default !== undefined || optionalSection, `${name}.${prop} is required or has a default`);
+      // Per-issuer options whose absence means "as before": the global scope_claims, no template, no typ list.
+      const optionalIssuerOption = name === 'ISSUER' && (prop === 'scopeClaims' || prop === 'tenants' || prop === 'typ');
+      t.ok(row.required === true || row.default !== undefined || optionalSection || optionalIssuerOption, `${name}.${prop} is required or has a default`);
       t.ok((row.doc ?? '').length > 10, `${name}.${prop} is documented`);
       const range = (row.read as { range?: readonly [number, number] }).range;
       if (range !== undefined && typeof row.default === 'number') {
