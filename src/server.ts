@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { AuthHooks } from './auth/types.js';
 import type { Config, ListenAddress } from './config/schema.js';
 import { requiredKeysReady } from './admin/readiness.js';
-import { createAdminServer } from './admin/server.js';
+import { createAdminServer, type Readiness } from './admin/server.js';
+import { createRecentDenials, observingDenials } from './admin/recent-denials.js';
+import { buildStatus } from './admin/status.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
 import { createLifecycle, listening, type ListenError } from './server/lifecycle.js';
 import { createAuthzListener } from './server/authz-listener.js';
@@ -47,6 +49,7 @@ export interface RunningScopegate {
 }
 
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
+  const startedAt = Date.now();
   const { level, access, bufferBytes } = config.logging;
   const logger = options.logger ?? createLogger({ level, access, bufferBytes });
   const listenerLabels: ListenerLabel[] = [];
@@ -88,23 +91,41 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   metrics.setConfigHash(config.source.hash);
   metrics.setReadySource(() => !draining && keysReady());
 
-  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger, config.logging.fields) };
+  // The admin page's recent denials and counts, fed where every finished request is recorded.
+  const denials = createRecentDenials(config.logging.recentDenials, config.logging.fields);
+  const recordRequest = observingDenials(createRequestRecorder(metrics, logger, config.logging.fields), denials);
+  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest };
   // Either or both: an authz-only config has no proxy listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
   const server = config.listen === undefined ? undefined : createProxyListener(config.limits, listenerDeps);
   const authz = config.authzListen === undefined ? undefined : createAuthzListener(config.limits, listenerDeps);
   const clientFacing = [server, authz].filter((s): s is Server => s !== undefined);
+  const isReady = (): Readiness => {
+    if (draining) return { ready: false, reason: 'draining' };
+    if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
+    return { ready: true };
+  };
+  let installed = { number: 1, loadedAt: startedAt };
+  const listenerUrls: { name: string; url: string }[] = [];
   const admin = createAdminServer({
     metrics,
-    isReady: () => {
-      if (draining) return { ready: false, reason: 'draining' };
-      if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
-      return { ready: true };
-    },
+    isReady,
+    status: () =>
+      buildStatus({
+        startedAt,
+        config: () => generation.config,
+        routes: () => generation.planner.routes,
+        issuerStates: () => generation.verifier.issuerStates(),
+        generation: () => installed,
+        readiness: isReady,
+        listeners: () => listenerUrls,
+        denials,
+      }),
   });
   const reloader = createReloader({
     current,
     install(next) {
       generation = next;
+      installed = { number: installed.number + 1, loadedAt: Date.now() };
       for (const s of clientFacing) applyListenerLimits(s, next.config.limits);
     },
     draining: () => draining,
@@ -146,6 +167,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   const url = server === undefined ? '' : addressUrl(server.address() as AddressInfo);
   const authzUrl = authz === undefined ? undefined : addressUrl(authz.address() as AddressInfo);
   const adminUrl = addressUrl(admin.address() as AddressInfo);
+  for (const [name, u] of [['proxy', url], ['authz', authzUrl ?? ''], ['admin', adminUrl]] as const) if (u !== '') listenerUrls.push({ name, url: u });
   logger.info(
     { listen: url === '' ? undefined : url, authz_listen: authzUrl, admin: adminUrl, upstream: config.upstream?.url, routes: config.routes.length, issuers: config.auth.issuers.map((i) => i.issuer), config: config.source.file, config_sha256: config.source.hash },
     'scopegate started',

@@ -92,9 +92,13 @@ export function createJwksStore(
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** Read-only detail for state() (the admin page): why the last fetch failed, when the next one runs. */
+  let lastError: string | undefined;
+  let nextRefreshAt: number | undefined;
 
   function schedule(ms: number): void {
     if (closed) return;
+    nextRefreshAt = Date.now() + ms;
     clearTimeout(timer);
     timer = setTimeout(() => void fetchShared(), ms);
     timer.unref(); // a pending refresh must never keep the process alive
@@ -171,17 +175,20 @@ export function createJwksStore(
       if (count === 0) {
         // Not a fetch failure (nothing stale is kept), but nothing can be served either:
         // reported like a rejected set, and retried as soon as a failed fetch would be.
-        hooks?.onJwksFetch?.(issuer.issuer, 'rejected', before > 0 ? `no usable keys; ${before} cached keys revoked` : 'no usable keys');
+        lastError = before > 0 ? `no usable keys; ${before} cached keys revoked` : 'no usable keys';
+        hooks?.onJwksFetch?.(issuer.issuer, 'rejected', lastError);
         schedule(retryMs);
         return;
       }
       loadedEver = true;
+      lastError = undefined;
       hooks?.onJwksFetch?.(issuer.issuer, 'success', `${count} keys`);
       schedule(maxAgeMs);
     } catch (err) {
       if (closed) return;
       // Only a fetch that failed (network, timeout, status, size, not a JWK Set) keeps the cached keys.
       const rejected = err instanceof JwksRejected || (err instanceof OutboundFetchError && err.code === 'ERR_FETCH_TOO_LARGE');
+      lastError = (err as Error).message;
       hooks?.onJwksFetch?.(issuer.issuer, rejected ? 'rejected' : 'failure', (err as Error).message);
       schedule(retryMs);
     }
@@ -194,6 +201,12 @@ export function createJwksStore(
       inFlight = undefined;
     });
     return inFlight;
+  }
+
+  /** The admin page's view of this store; read-only. */
+  function detail(): Pick<IssuerKeyState, 'kids' | 'lastFetchAt' | 'lastError' | 'nextRefreshAt'> {
+    const kids = [...byKid.keys()];
+    return { kids, lastFetchAt: lastAttemptAt === -Infinity ? undefined : lastAttemptAt, lastError, nextRefreshAt: closed ? undefined : nextRefreshAt };
   }
 
   return {
@@ -220,6 +233,7 @@ export function createJwksStore(
       loaded: loadedEver,
       keyCount: all.length,
       ageSeconds: lastSuccessAt === undefined ? undefined : (Date.now() - lastSuccessAt) / 1000,
+      ...detail(),
     }),
     async close() {
       closed = true;

@@ -295,6 +295,8 @@ export interface LoggingConfig {
   readonly bufferBytes: number;
   /** Identity fields written on access lines. Default client_id, jti. */
   readonly fields: readonly LogIdentityField[];
+  /** Denials kept for the admin page (a ring), read at start only. Default 200; 0 keeps none. */
+  readonly recentDenials: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

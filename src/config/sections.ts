@@ -157,6 +157,8 @@ export const LOGGING: Rows<LoggingConfig> = {
     default: ['client_id', 'jti'],
     doc: 'Token identity fields written on access lines: client_id (or azp), jti, sub.',
   },
+  // entries. 200 denials fill a screen or two of the admin page; each is a few hundred bytes. 0 keeps none.
+  recentDenials: { key: 'recent_denials', read: int([0, 10_000]), default: 200, doc: 'Denials the admin page and `scopegate status` keep (a ring; identity fields as `fields` allows). Read at start only; 0 keeps none.' },
 };
 
 /** `resource:` as read; authorization_servers defaults to the configured issuers (load.ts fills it in). */
