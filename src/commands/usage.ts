@@ -17,6 +17,8 @@ Usage:
                                     trace one request: canonical path, route match, requirement, token, the exact response
   scopegate import openapi SPEC [--out FILE]
                                     build a config (routes + scope catalogue) from an OpenAPI 3.x document
+  scopegate status [--admin URL] [--config FILE]
+                                    print a running sidecar's admin page: config, routes, scopes, issuers' keys, recent denials
   scopegate --help | --version
 
 The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -30,6 +32,7 @@ const OPTIONS = {
   listen: { type: 'string' },
   'admin-listen': { type: 'string' },
   out: { type: 'string', short: 'o' },
+  admin: { type: 'string' },
 } as const;
 
 export type CommonArgs = ReturnType<typeof parseCommon>;
