@@ -17,6 +17,7 @@ import { createLifecycle, listening, type ListenError } from './server/lifecycle
 import { createAuthzListener } from './server/authz-listener.js';
 import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
+import { keyDetailsOf } from './auth/verify.js';
 import { createRequestRecorder } from './telemetry/access.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetrics, type ListenerLabel } from './telemetry/metrics.js';
@@ -92,7 +93,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   metrics.setReadySource(() => !draining && keysReady());
 
   // The admin page's recent denials and counts, fed where every finished request is recorded.
-  const denials = createRecentDenials(config.logging.recentDenials, config.logging.fields);
+  const denials = createRecentDenials(config.admin.recentDenials, config.logging.fields);
   const recordRequest = observingDenials(createRequestRecorder(metrics, logger, config.logging.fields), denials);
   const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest };
   // Either or both: an authz-only config has no proxy listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
@@ -115,6 +116,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
         config: () => generation.config,
         routes: () => generation.planner.routes,
         issuerStates: () => generation.verifier.issuerStates(),
+        keyDetails: () => keyDetailsOf(generation.verifier.jwt),
         generation: () => installed,
         readiness: isReady,
         listeners: () => listenerUrls,

@@ -41,7 +41,7 @@ export interface RecentDenials {
   list(): DenialEntry[];
   /** Requests per decision reason since start (allowed included), in first-seen order. */
   counts(): Record<string, number>;
-  /** The ring's size (`logging.recent_denials`). */
+  /** The ring's size (`admin.recent_denials`). */
   readonly capacity: number;
 }
 

@@ -7,7 +7,7 @@
  * Built only from the config's public parts and the key stores' state: never a
  * token, a header value or the introspection client secret.
  */
-import type { IssuerKeyState } from '../auth/types.js';
+import type { IssuerKeyDetail, IssuerKeyState } from '../auth/types.js';
 import type { Config } from '../config/schema.js';
 import type { RoutePolicy } from '../policy/decide.js';
 import type { DenialEntry, RecentDenials } from './recent-denials.js';
@@ -98,6 +98,7 @@ export interface StatusSources {
   readonly config: () => Config;
   readonly routes: () => readonly RoutePolicy[];
   readonly issuerStates: () => readonly IssuerKeyState[];
+  readonly keyDetails: () => readonly IssuerKeyDetail[];
   /** Generation number (1 = the config started with) and when it was installed (epoch ms). */
   readonly generation: () => { readonly number: number; readonly loadedAt: number };
   readonly readiness: () => Readiness;
@@ -125,21 +126,23 @@ function scopesOf(config: Config): StatusScope[] | null {
   }));
 }
 
-function issuersOf(config: Config, states: readonly IssuerKeyState[]): StatusIssuer[] {
+function issuersOf(config: Config, states: readonly IssuerKeyState[], details: readonly IssuerKeyDetail[]): StatusIssuer[] {
   const byIssuer = new Map(states.map((s) => [s.issuer, s]));
+  const detailOf = new Map(details.map((d) => [d.issuer, d]));
   return config.auth.issuers.map((i) => {
     const s = byIssuer.get(i.issuer);
+    const d = detailOf.get(i.issuer);
     return {
       issuer: i.issuer,
       jwks_uri: i.jwksUri,
       readiness: i.readiness,
       loaded: s?.loaded ?? false,
       keys: s?.keyCount ?? 0,
-      kids: [...(s?.kids ?? [])],
-      last_fetch_at: iso(s?.lastFetchAt),
+      kids: [...(d?.kids ?? [])],
+      last_fetch_at: iso(d?.lastFetchAt),
       last_success_age_s: s?.ageSeconds === undefined ? null : Math.round(s.ageSeconds * 10) / 10,
-      last_error: s?.lastError ?? null,
-      next_refresh_at: iso(s?.nextRefreshAt),
+      last_error: d?.lastError ?? null,
+      next_refresh_at: iso(d?.nextRefreshAt),
     };
   });
 }
@@ -175,7 +178,7 @@ export function buildStatus(src: StatusSources): StatusDocument {
     upstream: config.upstream?.url ?? null,
     routes: src.routes().map(routeOf),
     scopes: scopesOf(config),
-    issuers: issuersOf(config, src.issuerStates()),
+    issuers: issuersOf(config, src.issuerStates(), src.keyDetails()),
     // The endpoint and client id are configuration, not credentials; the secret is never read here.
     introspection: introspection === undefined ? null : { endpoint: introspection.endpoint, client_id: introspection.clientId },
     denials: { capacity: src.denials.capacity, counts: src.denials.counts(), recent: src.denials.list().map(denialOf) },

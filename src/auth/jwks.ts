@@ -18,7 +18,7 @@ import { Agent } from 'undici';
 import type { Algorithm, IssuerConfig, JwksConfig } from '../config/schema.js';
 import { fetchBounded, OutboundFetchError } from '../net/fetch.js';
 import { importJwk, type JwksKey, type KeyRefusal, type KeyVerifierFactory } from './jwk-import.js';
-import type { AuthHooks, IssuerKeyState } from './types.js';
+import type { AuthHooks, IssuerKeyDetail, IssuerKeyState } from './types.js';
 
 export type { JwksKey, KeyRefusal, KeyVerifierFactory, KeyVerifyFn } from './jwk-import.js';
 export { KEY_REFUSALS } from './jwk-import.js';
@@ -49,6 +49,8 @@ export interface JwksStore {
   /** Initial fetch; resolves after it succeeded or failed. Never rejects. */
   start(): Promise<void>;
   state(): IssuerKeyState;
+  /** kids, last fetch, last error, next refresh: for the admin page (README, "Admin page"). */
+  detail(): IssuerKeyDetail;
   /** Stop timers, abort an in-flight fetch, close sockets. */
   close(): Promise<void>;
 }
@@ -204,9 +206,9 @@ export function createJwksStore(
   }
 
   /** The admin page's view of this store; read-only. */
-  function detail(): Pick<IssuerKeyState, 'kids' | 'lastFetchAt' | 'lastError' | 'nextRefreshAt'> {
-    const kids = [...byKid.keys()];
-    return { kids, lastFetchAt: lastAttemptAt === -Infinity ? undefined : lastAttemptAt, lastError, nextRefreshAt: closed ? undefined : nextRefreshAt };
+  function detail(): IssuerKeyDetail {
+    const lastFetchAt = lastAttemptAt === -Infinity ? undefined : lastAttemptAt;
+    return { issuer: issuer.issuer, kids: [...byKid.keys()], lastFetchAt, lastError, nextRefreshAt: closed ? undefined : nextRefreshAt };
   }
 
   return {
@@ -233,8 +235,8 @@ export function createJwksStore(
       loaded: loadedEver,
       keyCount: all.length,
       ageSeconds: lastSuccessAt === undefined ? undefined : (Date.now() - lastSuccessAt) / 1000,
-      ...detail(),
     }),
+    detail,
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -11,7 +11,7 @@
 import type { AuthConfig, IssuerConfig } from '../config/schema.js';
 import { createJwksStore, type JwksStore } from './jwks.js';
 import { signatureCheck } from './jws.js';
-import type { AuthHooks, IssuerKeyState } from './types.js';
+import type { AuthHooks, IssuerKeyDetail, IssuerKeyState } from './types.js';
 
 export interface Keyring {
   /** The store of one of the issuers this keyring was built for. */
@@ -22,6 +22,8 @@ export interface Keyring {
   start(): Promise<void>;
   /** Per issuer, in config order: for metrics and /readyz. */
   states(): readonly IssuerKeyState[];
+  /** Per issuer, in config order: kids, last fetch, last error, next refresh (the admin page). */
+  details(): readonly IssuerKeyDetail[];
   /** Release every store; a store closes when no keyring holds it any more. Idempotent. */
   close(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export function createKeyring(auth: AuthConfig, hooks?: AuthHooks, previous?: Ke
       await Promise.all(created.map((s) => s.start()));
     },
     states: () => holdings.map((h) => h.store.state()),
+    details: () => holdings.map((h) => h.store.detail()),
     close: async () => {
       if (closed) return;
       closed = true;

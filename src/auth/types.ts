@@ -69,15 +69,19 @@ export interface IssuerKeyState {
   readonly keyCount: number;
   /** Seconds since the last successful fetch, or undefined if never. */
   readonly ageSeconds: number | undefined;
-  // ---- read-only detail for the admin page (README, "Admin page") ----
+}
+
+/** What the admin page shows of one issuer's key store beyond IssuerKeyState (README, "Admin page"). Read-only. */
+export interface IssuerKeyDetail {
+  readonly issuer: string;
   /** kids of the current keys (a kid-less key is not listed). */
-  readonly kids?: readonly string[];
+  readonly kids: readonly string[];
   /** Epoch ms of the last fetch attempt, whatever its result. */
-  readonly lastFetchAt?: number | undefined;
+  readonly lastFetchAt: number | undefined;
   /** Why the last fetch failed or was rejected; undefined after a success. */
-  readonly lastError?: string | undefined;
+  readonly lastError: string | undefined;
   /** Epoch ms of the next background refresh, when one is scheduled. */
-  readonly nextRefreshAt?: number | undefined;
+  readonly nextRefreshAt: number | undefined;
 }
 
 /** Observability hooks, wired to metrics/logs by server.ts. All optional. */

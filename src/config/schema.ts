@@ -281,6 +281,13 @@ export interface Config {
   /** Browser CORS; undefined: none (nothing added, nothing answered). */
   readonly cors: CorsConfig | undefined;
   readonly logging: LoggingConfig;
+  /** The read-only admin page (README, "Admin page"). */
+  readonly admin: AdminConfig;
+}
+
+export interface AdminConfig {
+  /** Denials kept for the admin page (a ring), read at start only. Default 200; 0 keeps none. */
+  readonly recentDenials: number;
 }
 
 /** Identity fields an access line may carry; `sub` is personal data, so it is logged only when listed. */
@@ -295,8 +302,6 @@ export interface LoggingConfig {
   readonly bufferBytes: number;
   /** Identity fields written on access lines. Default client_id, jti. */
   readonly fields: readonly LogIdentityField[];
-  /** Denials kept for the admin page (a ring), read at start only. Default 200; 0 keeps none. */
-  readonly recentDenials: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

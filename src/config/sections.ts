@@ -10,7 +10,7 @@ import { CORS, readCors } from './cors.js';
 import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { INTROSPECTION, readIntrospection } from './introspection.js';
 import { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES } from '../telemetry/log-sizes.js';
-import type { IntrospectionConfig } from './schema.js';
+import type { AdminConfig, IntrospectionConfig } from './schema.js';
 import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
 import type { AuthConfig, CertHeaderFormat, Config, CorsConfig, DpopConfig, MtlsConfig, EnforcementMode, IdentityHeaders, IssuerConfig, IssuerReadiness, ListenAddress, JwksConfig, LogIdentityField, LoggingConfig, LogLevel, ResourceConfig, ScopeClaim, ScopeMatching, ServerLimits, TrailingSlashMode, UpstreamConfig } from './schema.js';
@@ -157,8 +157,12 @@ export const LOGGING: Rows<LoggingConfig> = {
     default: ['client_id', 'jti'],
     doc: 'Token identity fields written on access lines: client_id (or azp), jti, sub.',
   },
+};
+
+// ---- the admin page (README, "Admin page") ----
+export const ADMIN: Rows<AdminConfig> = {
   // entries. 200 denials fill a screen or two of the admin page; each is a few hundred bytes. 0 keeps none.
-  recentDenials: { key: 'recent_denials', read: int([0, 10_000]), default: 200, doc: 'Denials the admin page and `scopegate status` keep (a ring; identity fields as `fields` allows). Read at start only; 0 keeps none.' },
+  recentDenials: { key: 'recent_denials', read: int([0, 10_000]), default: 200, doc: 'Denials the admin page and `scopegate status` keep (a ring; identity fields as logging.fields allows). Read at start only; 0 keeps none.' },
 };
 
 /** `resource:` as read; authorization_servers defaults to the configured issuers (load.ts fills it in). */
@@ -260,6 +264,7 @@ export const TOP: Rows<TopLevel> = {
     default: 'merge',
     doc: 'merge (default): a request to a path ending in `/` must also satisfy the route its slash-less twin matches for the method (Express, Spring MVC 5, Rails and ASP.NET route both to one handler). distinct: for upstreams that tell the two apart. `scopegate check` lists the twin pairs whose requirements differ.',
   },
+  admin: { key: 'admin', read: section(ADMIN), default: withDefaults(ADMIN, {}), doc: 'The read-only admin page on admin_listen (`/`, `/status`).' },
 };
 
 /**
@@ -296,13 +301,15 @@ export const DEFAULTS = {
   limits: TOP_DEFAULTS.limits,
   cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
   logging: TOP_DEFAULTS.logging,
+  admin: TOP_DEFAULTS.admin,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */
-export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges; readonly logging: Ranges } = {
+export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges; readonly logging: Ranges; readonly admin: Ranges } = {
   upstream: rangesOf(UPSTREAM),
   auth: rangesOf(AUTH),
   limits: rangesOf(LIMITS),
   cors: rangesOf(CORS),
   logging: rangesOf(LOGGING),
+  admin: rangesOf(ADMIN),
 };
