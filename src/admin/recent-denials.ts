@@ -13,8 +13,8 @@ import type { RecordRequest, RequestRecord } from '../telemetry/access.js';
 import { loggedPath, missingScopes } from '../telemetry/diagnosis.js';
 import { tokenCause } from '../telemetry/token-cause.js';
 
+/** One kept denial, in the field names of `/status` (docs/status.schema.json); `time` in epoch ms until shown. */
 export interface DenialEntry {
-  /** Epoch milliseconds when the answer was recorded. */
   readonly time: number;
   readonly method: string;
   /** Route template, or null when no route matched. */
@@ -28,8 +28,8 @@ export interface DenialEntry {
   /** Why a token was refused (expired, bad_signature, …), or null for other denials. */
   readonly cause: string | null;
   /** 403: required scopes the token did not carry. */
-  readonly missingScopes: readonly string[] | null;
-  readonly clientId: string | null;
+  readonly missing_scopes: readonly string[] | null;
+  readonly client_id: string | null;
   /** Only when `logging.fields` lists `sub`. */
   readonly sub: string | null;
 }
@@ -63,8 +63,8 @@ function entryOf(r: RequestRecord, showSub: boolean, showClientId: boolean): Den
     reason: r.reason,
     code: r.code ?? null,
     cause: (deny?.cause ?? tokenCause(r.code)) ?? null,
-    missingScopes: deny !== undefined && token !== undefined && deny.code === 'ERR_AUTH_INSUFFICIENT_SCOPE' ? missingScopes(deny, token) : null,
-    clientId: showClientId ? cut(token?.clientId) : null,
+    missing_scopes: deny !== undefined && token !== undefined && deny.code === 'ERR_AUTH_INSUFFICIENT_SCOPE' ? missingScopes(deny, token) : null,
+    client_id: showClientId ? cut(token?.clientId) : null,
     sub: showSub ? cut(token?.subject) : null,
   };
 }

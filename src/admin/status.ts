@@ -78,19 +78,8 @@ export interface StatusIssuer {
   readonly next_refresh_at: string | null;
 }
 
-export interface StatusDenial {
-  readonly time: string;
-  readonly method: string;
-  readonly route: string | null;
-  readonly path: string | null;
-  readonly status: number;
-  readonly reason: string;
-  readonly code: string | null;
-  readonly cause: string | null;
-  readonly missing_scopes: readonly string[] | null;
-  readonly client_id: string | null;
-  readonly sub: string | null;
-}
+/** A kept denial as /status shows it: its time as an ISO string. */
+export type StatusDenial = Omit<DenialEntry, 'time'> & { readonly time: string };
 
 /** What the document is read from; every function is called once per /status. */
 export interface StatusSources {
@@ -148,7 +137,7 @@ function issuersOf(config: Config, states: readonly IssuerKeyState[], details: r
 }
 
 function denialOf(d: DenialEntry): StatusDenial {
-  return { time: new Date(d.time).toISOString(), method: d.method, route: d.route, path: d.path, status: d.status, reason: d.reason, code: d.code, cause: d.cause, missing_scopes: d.missingScopes === null ? null : [...d.missingScopes], client_id: d.clientId, sub: d.sub };
+  return { ...d, time: new Date(d.time).toISOString() };
 }
 
 function readinessOf(r: Readiness): StatusDocument['ready'] {

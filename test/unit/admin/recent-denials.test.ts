@@ -44,10 +44,10 @@ t.test('identity as logging.fields allows: sub only when listed, client_id only 
   const record = denied('/orders', { status: 403, reason: 'insufficient_scope', code: d.code, deny: d, token: token(['orders:read']) });
   const plain = createRecentDenials(4, ['client_id', 'jti']);
   plain.observe(record);
-  t.match(plain.list()[0], { clientId: 'orders-app', sub: null, missingScopes: ['orders:write'], cause: null });
+  t.match(plain.list()[0], { client_id: 'orders-app', sub: null, missing_scopes: ['orders:write'], cause: null });
   const withSub = createRecentDenials(4, ['sub']);
   withSub.observe(record);
-  t.match(withSub.list()[0], { clientId: null, sub: 'user-42' });
+  t.match(withSub.list()[0], { client_id: null, sub: 'user-42' });
 });
 
 t.test('paths are cut like the access log; a raw-socket answer has no path; capacity 0 keeps none but counts', async (t) => {
