@@ -94,7 +94,7 @@ export function createJwksStore(
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  /** Read-only detail for state() (the admin page): why the last fetch failed, when the next one runs. */
+  /** For detail() (the admin page): why the last fetch failed, when the next refresh runs. */
   let lastError: string | undefined;
   let nextRefreshAt: number | undefined;
 
