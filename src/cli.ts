@@ -15,6 +15,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ run: Command }>>> = {
   demo: () => import('./commands/demo.js'),
   import: () => import('./commands/import.js'),
   explain: () => import('./commands/explain.js'),
+  status: () => import('./commands/status.js'),
 };
 
 function packageVersion(): string {

@@ -11,12 +11,15 @@ import type { AuthHooks } from './auth/types.js';
 import type { Config, ListenAddress } from './config/schema.js';
 import { requiredKeysReady } from './admin/readiness.js';
 import { createAdminServer } from './admin/server.js';
+import { createRecentDenials, observingDenials } from './admin/recent-denials.js';
+import { buildStatus } from './admin/status.js';
 import { buildGeneration, createGenerationVerifier, type Generation } from './server/generation.js';
 import { addressUrl, createLifecycle, listening, type ListenError } from './server/lifecycle.js';
 import { createAuthzListener } from './server/authz-listener.js';
 import { applyListenerLimits, createProxyListener, type ListenerDeps } from './server/listener.js';
 import { createReloader, type ReloadResult } from './server/reload.js';
 import { createTlsCertificates } from './server/tls.js';
+import { keyDetailsOf } from './auth/verify.js';
 import { createRequestRecorder } from './telemetry/access.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetrics, type ListenerLabel, type Metrics } from './telemetry/metrics.js';
@@ -58,6 +61,7 @@ export interface RunningScopegate {
 }
 
 export async function startScopegate(config: Config, options: ScopegateOptions = {}): Promise<RunningScopegate> {
+  const startedAt = Date.now();
   const { level, access, bufferBytes } = config.logging;
   const logger = options.logger ?? createLogger({ level, access, bufferBytes });
   const listenerLabels: ListenerLabel[] = [];
@@ -99,7 +103,10 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   metrics.setConfigHash(config.source.hash);
   metrics.setReadySource(() => !draining && keysReady());
 
-  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest: createRequestRecorder(metrics, logger, config.logging.fields) };
+  // The admin page's recent denials and counts, fed where every finished request is recorded.
+  const denials = createRecentDenials(config.admin.recentDenials, config.logging.fields);
+  const recordRequest = observingDenials(createRequestRecorder(metrics, logger, config.logging.fields), denials);
+  const listenerDeps: ListenerDeps = { current, metrics, logger, recordRequest };
   // Either or both: an authz-only config has no proxy listener (README, "Decisions for nginx, Caddy, Envoy and Traefik").
   // TLS on `listen` (README, TLS): the pair is re-read when its files change and on SIGHUP.
   const tls = config.tls === undefined || config.listen === undefined ? undefined : createTlsCertificates(config.tls, logger);
@@ -107,16 +114,35 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   if (tls !== undefined && server !== undefined) tls.attach(server as unknown as TlsServer); // with options, createProxyListener made an https.Server: a tls.Server
   const authz = config.authzListen === undefined ? undefined : createAuthzListener(config.limits, listenerDeps);
   const clientFacing = [server, authz].filter((s): s is Server => s !== undefined);
-  const readiness = (): { ready: boolean; reason?: string } => {
+  const readiness = (): { readonly ready: boolean; readonly reason?: string } => {
     if (draining) return { ready: false, reason: 'draining' };
     if (!keysReady()) return { ready: false, reason: 'signing keys not loaded for every required issuer' };
     return { ready: true };
   };
-  const admin = options.worker === true ? undefined : createAdminServer({ metrics, isReady: readiness });
+  let installed = { number: 1, loadedAt: startedAt };
+  const listenerUrls: { name: string; url: string }[] = [];
+  // A worker of `workers: N` has no admin listener: the primary serves it (server/cluster.ts).
+  const admin = options.worker === true ? undefined : createAdminServer({
+    metrics,
+    isReady: readiness,
+    status: () =>
+      buildStatus({
+        startedAt,
+        config: () => generation.config,
+        routes: () => generation.planner.routes,
+        issuerStates: () => generation.verifier.issuerStates(),
+        keyDetails: () => keyDetailsOf(generation.verifier.jwt),
+        generation: () => installed,
+        readiness,
+        listeners: () => listenerUrls,
+        denials,
+      }),
+  });
   const reloader = createReloader({
     current,
     install(next) {
       generation = next;
+      installed = { number: installed.number + 1, loadedAt: Date.now() };
       for (const s of clientFacing) applyListenerLimits(s, next.config.limits);
     },
     draining: () => draining,
@@ -159,6 +185,7 @@ export async function startScopegate(config: Config, options: ScopegateOptions =
   const url = server === undefined ? '' : addressUrl(server.address() as AddressInfo, tls === undefined ? 'http' : 'https');
   const authzUrl = authz === undefined ? undefined : addressUrl(authz.address() as AddressInfo);
   const adminUrl = admin === undefined ? '' : addressUrl(admin.address() as AddressInfo);
+  for (const [name, u] of [['proxy', url], ['authz', authzUrl ?? ''], ['admin', adminUrl]] as const) if (u !== '') listenerUrls.push({ name, url: u });
   logger.info(
     { listen: url === '' ? undefined : url, authz_listen: authzUrl, admin: adminUrl === '' ? undefined : adminUrl, upstream: config.upstream?.url, routes: config.routes.length, issuers: config.auth.issuers.map((i) => i.issuer), config: config.source.file, config_sha256: config.source.hash },
     options.worker === true ? 'worker started' : 'scopegate started',

@@ -18,7 +18,7 @@ import { Agent } from 'undici';
 import type { Algorithm, IssuerConfig, JwksConfig } from '../config/schema.js';
 import { fetchBounded, OutboundFetchError } from '../net/fetch.js';
 import { importJwk, type JwksKey, type KeyRefusal, type KeyVerifierFactory } from './jwk-import.js';
-import type { AuthHooks, IssuerKeyState } from './types.js';
+import type { AuthHooks, IssuerKeyDetail, IssuerKeyState } from './types.js';
 
 export type { JwksKey, KeyRefusal, KeyVerifierFactory, KeyVerifyFn } from './jwk-import.js';
 export { KEY_REFUSALS } from './jwk-import.js';
@@ -49,6 +49,8 @@ export interface JwksStore {
   /** Initial fetch; resolves after it succeeded or failed. Never rejects. */
   start(): Promise<void>;
   state(): IssuerKeyState;
+  /** kids, last fetch, last error, next refresh: for the admin page (README, "Admin page"). */
+  detail(): IssuerKeyDetail;
   /** Stop timers, abort an in-flight fetch, close sockets. */
   close(): Promise<void>;
 }
@@ -92,9 +94,13 @@ export function createJwksStore(
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** For detail() (the admin page): why the last fetch failed, when the next refresh runs. */
+  let lastError: string | undefined;
+  let nextRefreshAt: number | undefined;
 
   function schedule(ms: number): void {
     if (closed) return;
+    nextRefreshAt = Date.now() + ms;
     clearTimeout(timer);
     timer = setTimeout(() => void fetchShared(), ms);
     timer.unref(); // a pending refresh must never keep the process alive
@@ -171,17 +177,20 @@ export function createJwksStore(
       if (count === 0) {
         // Not a fetch failure (nothing stale is kept), but nothing can be served either:
         // reported like a rejected set, and retried as soon as a failed fetch would be.
-        hooks?.onJwksFetch?.(issuer.issuer, 'rejected', before > 0 ? `no usable keys; ${before} cached keys revoked` : 'no usable keys');
+        lastError = before > 0 ? `no usable keys; ${before} cached keys revoked` : 'no usable keys';
+        hooks?.onJwksFetch?.(issuer.issuer, 'rejected', lastError);
         schedule(retryMs);
         return;
       }
       loadedEver = true;
+      lastError = undefined;
       hooks?.onJwksFetch?.(issuer.issuer, 'success', `${count} keys`);
       schedule(maxAgeMs);
     } catch (err) {
       if (closed) return;
       // Only a fetch that failed (network, timeout, status, size, not a JWK Set) keeps the cached keys.
       const rejected = err instanceof JwksRejected || (err instanceof OutboundFetchError && err.code === 'ERR_FETCH_TOO_LARGE');
+      lastError = (err as Error).message;
       hooks?.onJwksFetch?.(issuer.issuer, rejected ? 'rejected' : 'failure', (err as Error).message);
       schedule(retryMs);
     }
@@ -194,6 +203,12 @@ export function createJwksStore(
       inFlight = undefined;
     });
     return inFlight;
+  }
+
+  /** The admin page's view of this store; read-only. */
+  function detail(): IssuerKeyDetail {
+    const lastFetchAt = lastAttemptAt === -Infinity ? undefined : lastAttemptAt;
+    return { issuer: issuer.issuer, kids: [...byKid.keys()], lastFetchAt, lastError, nextRefreshAt: closed ? undefined : nextRefreshAt };
   }
 
   return {
@@ -221,6 +236,7 @@ export function createJwksStore(
       keyCount: all.length,
       ageSeconds: lastSuccessAt === undefined ? undefined : (Date.now() - lastSuccessAt) / 1000,
     }),
+    detail,
     async close() {
       closed = true;
       clearTimeout(timer);

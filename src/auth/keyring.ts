@@ -14,7 +14,7 @@
 import type { AuthConfig, IssuerConfig } from '../config/schema.js';
 import { createJwksStore, type JwksStore } from './jwks.js';
 import { signatureCheck } from './jws.js';
-import type { AuthHooks, IssuerKeyState } from './types.js';
+import type { AuthHooks, IssuerKeyDetail, IssuerKeyState } from './types.js';
 
 export interface Keyring {
   /** The store of one of the issuers this keyring was built for. */
@@ -25,6 +25,8 @@ export interface Keyring {
   start(): Promise<void>;
   /** Per issuer, in config order: for metrics and /readyz. */
   states(): readonly IssuerKeyState[];
+  /** Per issuer, in config order: kids, last fetch, last error, next refresh (the admin page). */
+  details(): readonly IssuerKeyDetail[];
   /** Release every store; a store closes when no keyring holds it any more. Idempotent. */
   close(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export function createKeyring(auth: AuthConfig, hooks?: AuthHooks, previous?: Ke
     },
     // Per issuer, so /readyz and the metrics name each one, also when issuers share a store.
     states: () => auth.issuers.map((config) => ({ ...(byIssuer.get(config.issuer) as Holding).store.state(), issuer: config.issuer })),
+    details: () => auth.issuers.map((config) => ({ ...(byIssuer.get(config.issuer) as Holding).store.detail(), issuer: config.issuer })),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -76,6 +76,19 @@ export interface IssuerKeyState {
   readonly ageSeconds: number | undefined;
 }
 
+/** What the admin page shows of one issuer's key store beyond IssuerKeyState (README, "Admin page"). Read-only. */
+export interface IssuerKeyDetail {
+  readonly issuer: string;
+  /** kids of the current keys (a kid-less key is not listed). */
+  readonly kids: readonly string[];
+  /** Epoch ms of the last fetch attempt, whatever its result. */
+  readonly lastFetchAt: number | undefined;
+  /** Why the last fetch failed or was rejected; undefined after a success. */
+  readonly lastError: string | undefined;
+  /** Epoch ms of the next background refresh, when one is scheduled. */
+  readonly nextRefreshAt: number | undefined;
+}
+
 /** Observability hooks, wired to metrics/logs by server.ts. All optional. */
 export interface AuthHooks {
   onJwksFetch?(issuer: string, result: 'success' | 'failure' | 'rejected', detail?: string): void;

@@ -35,7 +35,7 @@ import { checkIssuerPolicy, createIssuerIndex } from './issuer-policy.js';
 import { createKeyring, type Keyring } from './keyring.js';
 import { createTokenCache } from './token-cache.js';
 import { tokenError } from './token-error.js';
-import type { AuthHooks, TokenVerifier, VerifyResult } from './types.js';
+import type { AuthHooks, IssuerKeyDetail, TokenVerifier, VerifyResult } from './types.js';
 
 export interface TokenVerifierOptions {
   /**
@@ -180,6 +180,11 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
   };
   keyringOf.set(verifier, keyring);
   return verifier;
+}
+
+/** The key stores' detail behind a verifier this module built, for the admin page; [] for any other verifier. */
+export function keyDetailsOf(verifier: TokenVerifier): readonly IssuerKeyDetail[] {
+  return keyringOf.get(verifier)?.details() ?? [];
 }
 
 /** The verifier never throws: a bug here is a 401, not a crash and never a pass. */

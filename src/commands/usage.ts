@@ -20,6 +20,8 @@ Usage:
   scopegate import openapi SPEC [--out FILE [--force]] [--merge FILE]
                                     build a config (routes + scope catalogue) from an OpenAPI 3.x document;
                                     --out never replaces a file without --force; --merge adds new operations to FILE
+  scopegate status [--admin URL] [--config FILE]
+                                    print a running sidecar's admin page: config, routes, scopes, issuers' keys, recent denials
   scopegate --help | --version
 
 The config file defaults to $SCOPEGATE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -37,6 +39,7 @@ const OPTIONS = {
   online: { type: 'boolean' },
   force: { type: 'boolean' },
   merge: { type: 'string' },
+  admin: { type: 'string' },
 } as const;
 
 export type CommonArgs = ReturnType<typeof parseCommon>;

@@ -326,6 +326,13 @@ export interface Config {
   readonly logging: LoggingConfig;
   /** Processes serving the listeners, or `auto` (resolved when serve starts); 1 runs no cluster. Default 1. */
   readonly workers: WorkerCount;
+  /** The read-only admin page (README, "Admin page"). */
+  readonly admin: AdminConfig;
+}
+
+export interface AdminConfig {
+  /** Denials kept for the admin page (a ring), read at start only. Default 200; 0 keeps none. */
+  readonly recentDenials: number;
 }
 
 /** Identity fields an access line may carry; `sub` is personal data, so it is logged only when listed. */

@@ -11,7 +11,7 @@ import { CORS, readCors } from './cors.js';
 import { defaultsOf, objectSchema, rangesOf, section, withDefaults, type Ranges, type Rows } from './fields.js';
 import { INTROSPECTION, readIntrospection } from './introspection.js';
 import { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES } from '../telemetry/log-sizes.js';
-import type { IntrospectionConfig } from './schema.js';
+import type { AdminConfig, IntrospectionConfig } from './schema.js';
 import { bool, int, listOf, oneOf, reader, str } from './readers.js';
 import { ROUTES_DOC, ROUTES_SCHEMA } from './routes.js';
 import { readTls } from './tls.js';
@@ -176,6 +176,12 @@ export const LOGGING: Rows<LoggingConfig> = {
   },
 };
 
+// ---- the admin page (README, "Admin page") ----
+export const ADMIN: Rows<AdminConfig> = {
+  // entries. 200 denials fill a screen or two of the admin page; each is a few hundred bytes. 0 keeps none.
+  recentDenials: { key: 'recent_denials', read: int([0, 10_000]), default: 200, doc: 'Denials the admin page and `scopegate status` keep (a ring; identity fields as logging.fields allows). Read at start only; 0 keeps none.' },
+};
+
 /** `resource:` as read; authorization_servers defaults to the configured issuers (load.ts fills it in). */
 export type ResourceOptions = Omit<ResourceConfig, 'authorizationServers'> & { readonly authorizationServers: readonly string[] | undefined };
 
@@ -284,6 +290,7 @@ export const TOP: Rows<TopLevel> = {
     default: 1,
     doc: 'Processes serving the listeners: a number, or auto (the cores this container may use, cgroup CPU quota included). Above 1 a primary process forks the workers on the same ports and serves the admin port with metrics summed over all of them. Read at start only.',
   },
+  admin: { key: 'admin', read: section(ADMIN), default: withDefaults(ADMIN, {}), doc: 'The read-only admin page on admin_listen (`/`, `/status`).' },
 };
 
 /**
@@ -321,13 +328,15 @@ export const DEFAULTS = {
   cors: defaultsOf(CORS) as Omit<CorsConfig, 'allowedOrigins'>,
   logging: TOP_DEFAULTS.logging,
   workers: TOP_DEFAULTS.workers,
+  admin: TOP_DEFAULTS.admin,
 } as const;
 
 /** Inclusive [min, max] of every integer option, keyed like DEFAULTS, derived from the rows above. */
-export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges; readonly logging: Ranges } = {
+export const INTEGER_RANGES: { readonly upstream: Ranges; readonly auth: Ranges; readonly limits: Ranges; readonly cors: Ranges; readonly logging: Ranges; readonly admin: Ranges } = {
   upstream: rangesOf(UPSTREAM),
   auth: rangesOf(AUTH),
   limits: rangesOf(LIMITS),
   cors: rangesOf(CORS),
   logging: rangesOf(LOGGING),
+  admin: rangesOf(ADMIN),
 };
