@@ -258,9 +258,9 @@ const RESPONSE_STRIP: ReadonlySet<string> = new Set<string>(HOP_BY_HOP);
  */
 export function filterResponseHeaders(rawHeaders: readonly (Buffer | string)[]): string[] {
   // One pass decodes each name once; a second pass runs only when a Connection
-  // header named something beyond the hop-by-hop set (rare: usually `keep-alive`).
+  // header named something beyond the hop-by-hop set (rare: usually `keep-alive`),
+  // so the common case allocates only the list it returns.
   const out: string[] = [];
-  let lowers: string[] | undefined;
   let connectionNamed: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = latin1(rawHeaders[i]);
@@ -275,12 +275,11 @@ export function filterResponseHeaders(rawHeaders: readonly (Buffer | string)[]):
       continue;
     }
     out.push(name, latin1(rawHeaders[i + 1]));
-    (lowers ??= []).push(lower);
   }
-  if (connectionNamed === undefined || lowers === undefined) return out;
+  if (connectionNamed === undefined) return out;
   const kept: string[] = [];
-  for (let k = 0; k < lowers.length; k++) {
-    if (!connectionNamed.has(lowers[k] as string)) kept.push(out[2 * k] as string, out[2 * k + 1] as string);
+  for (let k = 0; k < out.length; k += 2) {
+    if (!connectionNamed.has((out[k] as string).toLowerCase())) kept.push(out[k] as string, out[k + 1] as string);
   }
   return kept;
 }
