@@ -6,7 +6,7 @@
 import t from 'tap';
 import { keyVerifier, tokenErrorOf, type ClaimPolicy } from '../../../src/auth/jwt-verifier.js';
 import { generateKey } from '../../helpers/keys.js';
-import { b64url, claims, nowS, segment, signRaw, signToken, unsignedToken } from '../../helpers/tokens.js';
+import { b64url, claims, mintWithJose, nowS, segment, signRaw, signToken, unsignedToken } from '../../helpers/tokens.js';
 
 const ISS = 'https://idp.example.com/';
 const AUD = 'https://api.example.com';
@@ -85,4 +85,15 @@ t.test('clock tolerance is the policy skew, and each policy gets its own verifie
   t.equal(verifyRs(late, policy), undefined, 'expired 10 s ago, 30 s skew');
   t.equal(verifyRs(late, noAudience), 'FAST_JWT_EXPIRED', 'same key, no skew');
   t.equal(verifyRs(late, policy), undefined, 'the first policy keeps its verifier');
+});
+
+t.test('tokens minted by jose verify for every algorithm; the same token with one claim changed does not', async (t) => {
+  const keys = [rsa, generateKey('rsa', { kid: 'ps', alg: 'PS256' }), p256, generateKey('p384', { kid: 'p384' }), generateKey('p521', { kid: 'p521' }), generateKey('ed25519', { kid: 'ed' })];
+  for (const key of keys) {
+    const verify = keyVerifier(key.publicPem, key.alg);
+    const token = await mintWithJose(key, claims(ISS, AUD));
+    t.equal(verify(token, policy), undefined, `${key.alg}: jose-minted token verifies`);
+    const [h, , sig] = token.split('.');
+    t.equal(verify(`${h}.${segment(claims(ISS, AUD, { sub: 'other' }))}.${sig}`, policy), 'FAST_JWT_INVALID_SIGNATURE', `${key.alg}: payload swapped`);
+  }
 });
