@@ -1,17 +1,23 @@
 /**
  * One JWK of a fetched set → a verification key, or a refusal with a bounded reason
  * code (the `reason` label of scopegate_jwks_keys_refused_total) and a sentence for
- * the log line. Only public members reach node:crypto; a key is refused when it is
- * not for signatures (`use`, `key_ops`), carries private material, fits none of the
- * issuer's algorithms, or cannot be safe (key-safety.ts).
+ * the log line. The key is parsed and imported by jose (`importJWK`, or `importX509`
+ * for a key published as an `x5c` certificate, jwk-x5c.ts); only public members reach
+ * it. A key is refused when it is not for signatures (`use`, `key_ops`), carries
+ * private material, fits none of the issuer's algorithms, or cannot be safe
+ * (key-safety.ts: jose imports RSA keys of any size and exponent, and leaves curve and
+ * small-order checks to the crypto backend, so those rules stay ours).
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
+import { importJWK, type JWK } from 'jose';
 import type { Algorithm } from '../config/schema.js';
+import { withLeafMembers } from './jwk-x5c.js';
+import type { KeyVerifier } from './jwt-verifier.js';
 import { ecPointRefusal, ed25519Refusal, rsaRefusal, type Refusal } from './key-safety.js';
 
-/** Checks one JWS signature (RFC 7515 §5.2) over its signing input with one key and one alg. Never throws. */
-export type KeyVerifyFn = (signingInput: Buffer, signature: Buffer) => boolean;
-export type KeyVerifierFactory = (pem: string, alg: Algorithm) => KeyVerifyFn;
+export type { KeyVerifier } from './jwt-verifier.js';
+/** Builds the signature and claims check of one key and one algorithm (auth/jwt-verifier.ts). May throw: the key is refused. */
+export type KeyVerifierFactory = (pem: string, alg: Algorithm) => KeyVerifier;
 
 export interface JwksKey {
   /** `${issuer}#${kid}` (kid empty when the JWK has none): VerifiedToken.keyId. */
@@ -22,7 +28,7 @@ export interface JwksKey {
   /** SPKI PEM, also the key's identity across refreshes. */
   readonly pem: string;
   /** One verifier per algorithm, created at import. Empty when no factory was given. */
-  readonly verifiers: ReadonlyMap<Algorithm, KeyVerifyFn>;
+  readonly verifiers: ReadonlyMap<Algorithm, KeyVerifier>;
   /**
    * Set when a refresh no longer publishes this key (or publishes different material
    * under its kid, or refuses it). Verified-token cache entries hold the record and
@@ -70,7 +76,7 @@ function refuse(refusal: KeyRefusal, reason: string): ImportResult {
   return { ok: false, refusal, reason };
 }
 
-function candidateAlgorithms(jwk: Record<string, unknown>): readonly Algorithm[] | string {
+function candidateAlgorithms(jwk: Readonly<Record<string, unknown>>): readonly Algorithm[] | string {
   switch (jwk.kty) {
     case 'RSA':
       return RSA_ALGS;
@@ -86,8 +92,8 @@ function candidateAlgorithms(jwk: Record<string, unknown>): readonly Algorithm[]
   }
 }
 
-/** Only the public members reach createPublicKey: no `d`, `alg`, `use` or x5c surprises. */
-function publicMembers(jwk: Record<string, unknown>): JsonWebKey {
+/** Only the public members reach jose: no `d`, `alg`, `use`, `key_ops` or x5c surprises. */
+function publicMembers(jwk: Readonly<Record<string, unknown>>): JWK {
   return jwk.kty === 'RSA'
     ? { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }
     : jwk.kty === 'EC'
@@ -109,7 +115,7 @@ function purposeRefusal(jwk: Record<string, unknown>): ImportResult | undefined 
 }
 
 /** The algorithms this key may verify for this issuer, or why none. */
-function usableAlgorithms(jwk: Record<string, unknown>, allowed: ReadonlySet<Algorithm>): readonly Algorithm[] | ImportResult {
+function usableAlgorithms(jwk: Readonly<Record<string, unknown>>, allowed: ReadonlySet<Algorithm>): readonly Algorithm[] | ImportResult {
   const candidates = candidateAlgorithms(jwk);
   if (typeof candidates === 'string') return refuse('unsupported', candidates);
   let algs: readonly Algorithm[] = candidates;
@@ -126,13 +132,19 @@ function usableAlgorithms(jwk: Record<string, unknown>, allowed: ReadonlySet<Alg
   return algs;
 }
 
-/** Parse the public key and refuse one that cannot be safe; the SPKI PEM on success. */
-function safePublicKey(jwk: Record<string, unknown>): string | ImportResult {
+/**
+ * Import the public key with jose and refuse one that cannot be safe; the SPKI PEM on
+ * success. `alg` only tells jose which WebCrypto algorithm to import for: the key, and
+ * so the PEM, is the same for every algorithm of its type.
+ */
+async function safePublicKey(jwk: Readonly<Record<string, unknown>>, alg: Algorithm): Promise<string | ImportResult> {
   const unsafe = jwk.kty === 'EC' ? ecPointRefusal(jwk.crv, jwk.x, jwk.y) : jwk.kty === 'OKP' ? ed25519Refusal(jwk.x) : undefined;
   if (unsafe !== undefined) return { ok: false, ...unsafe };
   let keyObject: KeyObject;
   try {
-    keyObject = createPublicKey({ key: publicMembers(jwk), format: 'jwk' });
+    const imported = await importJWK(publicMembers(jwk), alg, { extractable: true });
+    if (imported instanceof Uint8Array) return refuse('unsupported', 'not an asymmetric key');
+    keyObject = KeyObject.from(imported);
   } catch (err) {
     return refuse('malformed', `cannot import: ${(err as Error).message}`);
   }
@@ -143,15 +155,18 @@ function safePublicKey(jwk: Record<string, unknown>): string | ImportResult {
   return keyObject.export({ type: 'spki', format: 'pem' }) as string;
 }
 
-export function importJwk(raw: unknown, ctx: ImportContext): ImportResult {
+/** Import one JWK of a set: at JWKS import only (jose's import is asynchronous), never per token. */
+export async function importJwk(raw: unknown, ctx: ImportContext): Promise<ImportResult> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return refuse('malformed', 'not a JSON object');
-  const jwk = raw as Record<string, unknown>;
-  const misfit = purposeRefusal(jwk);
+  const misfit = purposeRefusal(raw as Record<string, unknown>);
   if (misfit !== undefined) return misfit;
+  const resolved = await withLeafMembers(raw as Record<string, unknown>);
+  if (!resolved.ok) return resolved;
+  const jwk = resolved.jwk;
   const kid = jwk.kid as string | undefined;
   const algs = usableAlgorithms(jwk, ctx.allowed);
   if ('ok' in algs) return algs;
-  const pem = safePublicKey(jwk);
+  const pem = await safePublicKey(jwk, algs[0]!);
   if (typeof pem !== 'string') return pem;
 
   // Same kid and same material as before: keep the record, so its verifiers and the
@@ -159,7 +174,7 @@ export function importJwk(raw: unknown, ctx: ImportContext): ImportResult {
   const old = ctx.previous.find((k) => k.kid === kid && k.pem === pem && sameAlgs(k.algorithms, algs));
   if (old !== undefined) return { ok: true, key: old };
 
-  const verifiers = new Map<Algorithm, KeyVerifyFn>();
+  const verifiers = new Map<Algorithm, KeyVerifier>();
   if (ctx.createVerifier !== undefined) {
     for (const alg of algs) {
       try {

@@ -20,12 +20,12 @@ import { fetchBounded, OutboundFetchError } from '../net/fetch.js';
 import { importJwk, type JwksKey, type KeyRefusal, type KeyVerifierFactory } from './jwk-import.js';
 import type { AuthHooks, IssuerKeyDetail, IssuerKeyState } from './types.js';
 
-export type { JwksKey, KeyRefusal, KeyVerifierFactory, KeyVerifyFn } from './jwk-import.js';
+export type { JwksKey, KeyRefusal, KeyVerifier, KeyVerifierFactory } from './jwk-import.js';
 export { KEY_REFUSALS } from './jwk-import.js';
 
 
 export interface JwksStoreOptions {
-  /** Builds the per-key/alg signature checks at import (verify.ts passes node:crypto here). */
+  /** Builds the per-key/alg signature and claims checks at import (keyring.ts passes fast-jwt's, auth/jwt-verifier.ts). */
   readonly createVerifier?: KeyVerifierFactory;
 }
 
@@ -61,9 +61,10 @@ export interface JwksStore {
  */
 const MIN_RETRY_MS = 1_000;
 /**
- * Keys imported per set. Real sets hold 1–10 keys; importing one costs ~0.1 ms of
- * blocking CPU (createPublicKey + PEM export + the per-alg key setup), so a hostile 1 MiB
- * set of ~2000 RSA keys would stall the event loop. Keys beyond this are skipped and reported.
+ * Keys imported per set. Real sets hold 1–10 keys; importing one costs ~0.1–0.2 ms of
+ * CPU (jose's import, an x5c certificate parse, PEM export, the per-alg fast-jwt verifier),
+ * so a hostile 1 MiB set of ~2000 RSA keys would hog the event loop. Keys beyond this are
+ * skipped and reported.
  */
 const MAX_KEYS = 64;
 
@@ -133,7 +134,7 @@ export function createJwksStore(
    * material, or publishes in a form we refuse (`use: enc`, weak) is withdrawn at once,
    * and the records of withdrawn keys are marked revoked so cached tokens go with them.
    */
-  function install(doc: unknown): number {
+  async function install(doc: unknown): Promise<number> {
     if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { keys?: unknown }).keys)) {
       throw new JwksRejected('not a JWK Set (no "keys" array)');
     }
@@ -146,7 +147,8 @@ export function createJwksStore(
     }
     const context = { issuer: issuer.issuer, allowed, createVerifier: options?.createVerifier, previous: all };
     for (const raw of rawKeys.slice(0, MAX_KEYS)) {
-      const r = importJwk(raw, context);
+      // One key at a time, in set order: "the first of two keys under one kid wins" stays true.
+      const r = await importJwk(raw, context);
       const kid = typeof raw === 'object' && raw !== null ? (raw as { kid?: unknown }).kid : undefined;
       if (!r.ok) {
         refused(typeof kid === 'string' ? kid : undefined, r.refusal, r.reason);
@@ -172,7 +174,7 @@ export function createJwksStore(
     lastAttemptAt = Date.now();
     try {
       const before = all.length;
-      const count = install(await download());
+      const count = await install(await download());
       lastSuccessAt = Date.now();
       if (count === 0) {
         // Not a fetch failure (nothing stale is kept), but nothing can be served either:

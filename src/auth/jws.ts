@@ -1,7 +1,7 @@
 /**
- * Compact JWS (RFC 7515 §7.1): parsing, the header rules, and the signature check of
- * each JWS algorithm (RFC 7518 §3). Pure: no I/O and no state; nothing here knows
- * issuers, key sets or caches.
+ * Compact JWS (RFC 7515 §7.1): parsing and the header rules scopegate keeps on top of
+ * fast-jwt (which checks the signature, auth/jwt-verifier.ts) because fast-jwt does not
+ * enforce them. Pure: no I/O and no state; nothing here knows issuers, key sets or caches.
  *
  * The header rules, cheapest first, each one a distinct rejection:
  * - exactly three segments (five is a JWE, which we never decrypt);
@@ -13,11 +13,12 @@
  * - `kid`, when present, a non-empty string;
  * - `typ` not another kind of JWT (see isOtherJwtKind).
  */
-import { constants, createPublicKey, verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { ALGORITHMS, type Algorithm } from '../config/schema.js';
 import type { TokenError } from '../errors.js';
-import type { KeyVerifyFn } from './jwks.js';
 import { tokenError } from './token-error.js';
+
+/** The per-key verifier factory keyring.ts hands to each JWKS store, under its historical name. */
+export { keyVerifier as signatureCheck } from './jwt-verifier.js';
 
 /** Header parameters that would let the token choose its own key (RFC 7515 §4.1.2–4.1.6). */
 const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
@@ -122,7 +123,8 @@ function checkHeader(header: Record<string, unknown>, allowed: ReadonlySet<strin
 /**
  * Parse a compact JWS and apply the header rules, or the first rule it breaks.
  * `allowed` is every algorithm some issuer accepts: an algorithm nobody accepts fails
- * before any payload work. The signature segment is checked by verifySignature.
+ * before any payload work. The signature segment is checked by hasCanonicalSignature,
+ * then by fast-jwt.
  */
 export function parseCompactJws(token: string, allowed: ReadonlySet<string>): CompactJws | TokenError {
   const dot1 = token.indexOf('.');
@@ -142,46 +144,10 @@ export function parseCompactJws(token: string, allowed: ReadonlySet<string>): Co
 }
 
 /**
- * RFC 7515 §5.2 steps 7–8: the signature segment, canonical base64url and not empty,
- * checked over the signing input. Never throws.
+ * RFC 7515 §5.2 step 7 as scopegate reads it: the signature segment is not empty and is
+ * canonical base64url. fast-jwt checks only the alphabet, so without this a valid token
+ * could be re-spelt (isBase64Url) and still verify.
  */
-export function verifySignature(token: string, signedEnd: number, check: KeyVerifyFn): boolean {
-  if (signedEnd + 1 === token.length || !isBase64Url(token, signedEnd + 1, token.length)) return false;
-  const signed = Buffer.from(token.slice(0, signedEnd), 'latin1');
-  const signature = Buffer.from(token.slice(signedEnd + 1), 'base64url');
-  return check(signed, signature);
-}
-
-/** RFC 7518 §3.1: the hash of each JWS algorithm (EdDSA hashes internally). */
-const HASH: Readonly<Record<Algorithm, string | null>> = {
-  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512',
-  PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
-  ES256: 'sha256', ES384: 'sha384', ES512: 'sha512',
-  EdDSA: null,
-};
-
-/**
- * One key, one algorithm → a signature check, built once per key at JWKS import.
- * RSASSA-PSS uses a salt as long as the hash (RFC 7518 §3.5); ECDSA signatures are
- * JOSE's fixed-size R||S (RFC 7518 §3.4), which Node verifies as `ieee-p1363` and
- * rejects when R or S is zero (CVE-2022-21449).
- */
-export function signatureCheck(pem: string, alg: Algorithm): KeyVerifyFn {
-  const key: KeyObject = createPublicKey(pem);
-  const hash = HASH[alg];
-  const family = alg.slice(0, 2);
-  const input: KeyObject | VerifyKeyObjectInput =
-    family === 'PS'
-      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-      : family === 'ES'
-        ? { key, dsaEncoding: 'ieee-p1363' }
-        : key;
-  return (signingInput, signature) => {
-    try {
-      return cryptoVerify(hash, signingInput, input, signature);
-    } catch {
-      // A signature of the wrong size for the key, for one: not a valid signature.
-      return false;
-    }
-  };
+export function hasCanonicalSignature(token: string, signedEnd: number): boolean {
+  return signedEnd + 1 < token.length && isBase64Url(token, signedEnd + 1, token.length);
 }

@@ -5,15 +5,16 @@
  *   size → cache (token-cache.ts) → b64token syntax → compact JWS and header rules
  *   (jws.ts) → `iss` picks the issuer and its alg allow-list → registered claims present
  *   and typed (claims.ts) → key by kid from the issuer's store (keyring.ts; a fetch only
- *   when unknown and off cooldown) → key/alg fit → signature (jws.ts) → exp/nbf with
- *   skew and aud (claims.ts) → scopes → VerifiedToken (cached).
+ *   when unknown and off cooldown) → key/alg fit → canonical signature segment (jws.ts)
+ *   → fast-jwt: signature, exp/nbf with skew, aud (jwt-verifier.ts) → scopes →
+ *   VerifiedToken (cached).
  *
- * The signature is checked with one-shot node:crypto `verify()` on a KeyObject built
- * once per key and algorithm at JWKS import (jws.ts signatureCheck), and the claims are
- * read from the payload the parser already decoded. This replaced fast-jwt's verifier,
- * which did the same checks through the streaming createVerify API after decoding the
- * token a second time: measured at 1.45x the cost of crypto.verify alone for RS256,
- * over the 1.3x budget of the benchmark issue. A known kid never awaits.
+ * The signature and the registered claims are checked by fast-jwt, with one verifier per
+ * key and algorithm built at JWKS import and specialised per issuer claim policy on its
+ * first token, synchronously: a known kid never awaits. Its errors are mapped by code
+ * (jwt-verifier.ts). What fast-jwt does not enforce stays here and in jws.ts/claims.ts:
+ * which issuer, the algorithm allow-list, the header rules, canonical base64url, `exp`
+ * and `aud` presence, the exp boundary, the JWKS policy and the verified-token cache.
  *
  * Decisions worth knowing:
  * - A token without `kid` is accepted only when the issuer's set holds exactly one key
@@ -22,16 +23,18 @@
  * - `typ` is not required to be `at+jwt`: RFC 9068 asks for it, but major IdPs send `JWT`
  *   or nothing; only another JWT kind (`logout+jwt`, …) is refused (jws.ts, RFC 8725
  *   §3.11). Exact `iss` + `aud` are what keep ID tokens and foreign JWTs out.
- * - Errors: every rejection is a TokenError with one of the codes in errors.ts; node:crypto
- *   failures (a signature of the wrong size) are a false signature check, never a throw.
+ * - Errors: every rejection is a TokenError with one of the codes in errors.ts; a fast-jwt
+ *   error is mapped by its code (a signature of the wrong size is a bad signature), and
+ *   anything else thrown is a bug: a 401, never a crash and never a pass.
  */
 import type { AuthConfig, IssuerConfig } from '../config/schema.js';
 import { KeysUnavailableError, TokenError, type TokenErrorCode } from '../errors.js';
 import { isB64Token } from './bearer.js';
-import { buildVerifiedToken, checkRegisteredClaims, readRegisteredClaims, type RegisteredClaims } from './claims.js';
+import { buildVerifiedToken, readRegisteredClaims, type RegisteredClaims } from './claims.js';
 import type { JwksKey, JwksStore } from './jwks.js';
-import { parseCompactJws, verifySignature, type CompactJws } from './jws.js';
+import { hasCanonicalSignature, parseCompactJws, type CompactJws } from './jws.js';
 import { checkIssuerPolicy, createIssuerIndex } from './issuer-policy.js';
+import { tokenErrorOf, type ClaimPolicy } from './jwt-verifier.js';
 import { createKeyring, type Keyring } from './keyring.js';
 import { createTokenCache } from './token-cache.js';
 import { tokenError } from './token-error.js';
@@ -55,6 +58,8 @@ interface Issuer {
   readonly config: IssuerConfig;
   readonly algorithms: ReadonlySet<string>;
   readonly store: JwksStore;
+  /** What fast-jwt checks besides the signature; one object per issuer and generation (its verifiers are keyed by it). */
+  readonly policy: ClaimPolicy;
 }
 
 /** Parsed state handed from the synchronous prefix to the (possibly awaited) key step. */
@@ -80,7 +85,8 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
   const anyAllowed = new Set<string>();
   for (const config of auth.issuers) {
     for (const a of config.algorithms) anyAllowed.add(a);
-    issuers.set(config.issuer, { config, algorithms: new Set(config.algorithms), store: keyring.storeOf(config) });
+    const policy: ClaimPolicy = Object.freeze({ audiences: config.audiences, skewMs });
+    issuers.set(config.issuer, { config, algorithms: new Set(config.algorithms), store: keyring.storeOf(config), policy });
   }
   const cache = createTokenCache(auth.tokenCacheSize);
   const issuerIndex = createIssuerIndex(auth.issuers);
@@ -88,12 +94,13 @@ export function createTokenVerifier(auth: AuthConfig, hooks?: AuthHooks, options
   function finish(p: Pending, key: JwksKey): VerifyResult {
     const alg = p.jws.alg;
     if (!key.algorithms.has(alg)) return fail('ERR_AUTH_TOKEN_KEY_MISMATCH');
-    const checkSignature = key.verifiers.get(alg);
-    if (checkSignature === undefined) return fail('ERR_AUTH_TOKEN_KEY_MISMATCH');
-    if (!verifySignature(p.token, p.jws.signedEnd, checkSignature)) return fail('ERR_AUTH_TOKEN_SIGNATURE');
-
-    const invalid = checkRegisteredClaims(p.claims, p.issuer.config.audiences, Date.now(), skewMs);
-    if (invalid !== undefined) return { ok: false, error: invalid };
+    const verifyWithKey = key.verifiers.get(alg);
+    if (verifyWithKey === undefined) return fail('ERR_AUTH_TOKEN_KEY_MISMATCH');
+    if (!hasCanonicalSignature(p.token, p.jws.signedEnd)) return fail('ERR_AUTH_TOKEN_SIGNATURE');
+    const broken = verifyWithKey(p.token, p.issuer.policy);
+    if (broken !== undefined) return { ok: false, error: tokenErrorOf(broken, p.issuer.policy, p.jws.payload.aud) };
+    // fast-jwt still accepts a token at exactly exp + skew; RFC 7519 §4.1.4 says "before".
+    if (Date.now() >= p.claims.exp * 1000 + skewMs) return fail('ERR_AUTH_TOKEN_EXPIRED');
     // The issuer's own rules (client_ids, require_claims, typ): issuer-policy.ts.
     const refused = checkIssuerPolicy(p.issuer.config, p.token, p.jws.payload);
     if (refused !== undefined) return { ok: false, error: refused };

@@ -10,7 +10,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSigner } from 'fast-jwt';
+import { SignJWT } from 'jose';
 import { parseListen } from '../config/load.js';
 import { DEFAULTS, type Config, type IssuerConfig, type ListenAddress } from '../config/schema.js';
 import { startScopegate } from '../server.js';
@@ -103,16 +103,17 @@ export async function runDemo(base: Config, options: DemoOptions = {}, io: Comma
     throw error;
   }
 
-  const sign = createSigner({
-    key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    algorithm: 'RS256',
-    kid,
-    iss: issuerUrl,
-    aud: audience,
-    expiresIn: DEMO_TOKEN_TTL_S * 1000,
-  });
-  const reader = sign({ sub: 'demo-user', client_id: 'demo-client', scope: 'org:read projects:read' });
-  const writer = sign({ sub: 'demo-admin', client_id: 'demo-client', scope: 'org:read projects:read projects:write' });
+  // Minted with jose, the reference JWS implementation; the same header and claims as before (typ JWT, kid, iat/exp).
+  const sign = (claims: Record<string, string>): Promise<string> =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+      .setIssuer(issuerUrl)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(`${DEMO_TOKEN_TTL_S}s`)
+      .sign(privateKey);
+  const reader = await sign({ sub: 'demo-user', client_id: 'demo-client', scope: 'org:read projects:read' });
+  const writer = await sign({ sub: 'demo-admin', client_id: 'demo-client', scope: 'org:read projects:read projects:write' });
   const url = sidecar.url;
   const out = `
 scopegate demo is running.

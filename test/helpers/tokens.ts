@@ -5,6 +5,7 @@
  */
 import type { Algorithm, AuthConfig, IssuerConfig } from '../../src/config/schema.js';
 import { createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { CompactSign } from 'jose';
 import type { TestKey } from './keys.js';
 
 export type Json = Record<string, unknown>;
@@ -49,6 +50,16 @@ export function signToken(key: TestKey, payload: Json, extraHeader: Json = {}): 
   const header: Json = { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...extraHeader };
   for (const [k, v] of Object.entries(header)) if (v === undefined) delete header[k];
   return signRaw(header, payload, key.privateKey);
+}
+
+/**
+ * The same common case minted by jose, the reference JWS implementation (asynchronous, as
+ * jose signs): a cross-check that what scopegate accepts is what a conformant IdP sends.
+ * The synchronous helpers above stay on node:crypto because they must also forge.
+ */
+export async function mintWithJose(key: TestKey, payload: Json, extraHeader: Json = {}): Promise<string> {
+  const header = { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...extraHeader };
+  return new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader(header).sign(key.privateKey);
 }
 
 /** Unsigned token: `header.payload.` (what `alg: none` looks like). */

@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { TokenError } from '../../../src/errors.js';
-import { isBase64Url, isOtherJwtKind, parseCompactJws, signatureCheck, verifySignature, type CompactJws } from '../../../src/auth/jws.js';
+import { hasCanonicalSignature, isBase64Url, isOtherJwtKind, parseCompactJws, signatureCheck, type CompactJws } from '../../../src/auth/jws.js';
+import type { ClaimPolicy, KeyVerifier } from '../../../src/auth/jwt-verifier.js';
 import { generateKey } from '../../helpers/keys.js';
 import { b64url, segment, signRaw, signToken, zeroSignature } from '../../helpers/tokens.js';
 
@@ -94,7 +95,7 @@ t.test('every structural and header rule, in order, with its code and message', 
   for (const [name, token, code, message] of cases) t.same(rejection(token), [code, message], name);
   // The header is refused before the payload is looked at.
   t.same(rejection(`${segment({ alg: 'none' })}.!!!.${sig}`), ['ERR_AUTH_TOKEN_ALG_NOT_ALLOWED', 'The token algorithm is not allowed']);
-  // The signature segment is not the parser's: verifySignature checks it.
+  // The signature segment is not the parser's: hasCanonicalSignature and fast-jwt check it.
   t.equal(rejection(`${segment({ alg: 'RS256' })}.${body}.`), 'parsed');
 });
 
@@ -108,7 +109,13 @@ t.test('allowed narrows the algorithms, but never beyond the ones scopegate impl
   t.same(rejection(none, new Set(['none'])), ['ERR_AUTH_TOKEN_ALG_NOT_ALLOWED', 'The token algorithm is not allowed']);
 });
 
-t.test('signatureCheck and verifySignature: each algorithm, and every way a signature fails', async (t) => {
+/** The signature step of the verifier: the canonical-segment rule, then fast-jwt with one key and alg (no aud, no skew). */
+const POLICY: ClaimPolicy = { audiences: [], skewMs: 0 };
+function verifySignature(token: string, end: number, check: KeyVerifier): boolean {
+  return hasCanonicalSignature(token, end) && check(token, POLICY) === undefined;
+}
+
+t.test('signatureCheck (fast-jwt) and hasCanonicalSignature: each algorithm, and every way a signature fails', async (t) => {
   const rsaPs = generateKey('rsa', { kid: 'rsa-ps', alg: 'PS256' });
   for (const [key, alg] of [[rsa, 'RS256'], [rsaPs, 'PS256'], [p256, 'ES256'], [ed, 'EdDSA']] as const) {
     const check = signatureCheck(key.publicPem, alg);
@@ -124,15 +131,17 @@ t.test('signatureCheck and verifySignature: each algorithm, and every way a sign
   // RS256 and PS256 share a key type but not a padding.
   const psToken = signRaw({ alg: 'PS256' }, payload, rsa.privateKey, 'PS256');
   t.notOk(verifySignature(psToken, psToken.lastIndexOf('.'), signatureCheck(rsa.publicPem, 'RS256')), 'a PS256 signature under an RS256 check');
+  // A key that cannot verify the algorithm is refused when the check is built (at JWKS import).
+  t.throws(() => signatureCheck(p256.publicPem, 'RS256'), { code: 'FAST_JWT_INVALID_KEY' });
 });
 
-t.test('verifySignature refuses a re-spelt signature before any crypto', async (t) => {
+t.test('hasCanonicalSignature refuses a re-spelt signature before any crypto', async (t) => {
   const token = signToken(p256, payload);
   const end = token.lastIndexOf('.');
   let calls = 0;
-  const counting = () => {
+  const counting: KeyVerifier = () => {
     calls++;
-    return true;
+    return undefined;
   };
   t.ok(verifySignature(token, end, counting));
   t.equal(calls, 1);
@@ -142,11 +151,12 @@ t.test('verifySignature refuses a re-spelt signature before any crypto', async (
   t.notOk(verifySignature(respelt, end, counting), 'same bytes, another spelling');
   t.notOk(verifySignature(`${token.slice(0, end + 1)}a+b/`, end, counting), 'base64, not base64url');
   t.equal(calls, 1, 'the check never ran for either');
+  // fast-jwt itself would accept the re-spelt token: the rule is ours.
+  t.equal(signatureCheck(p256.publicPem, 'ES256')(respelt, POLICY), undefined, 'fast-jwt alone accepts the other spelling');
   t.same(
-    verifySignature(token, end, (input, signature) => {
-      t.equal(input.toString('latin1'), token.slice(0, end), 'the signing input is header.payload as sent');
-      t.same(signature, Buffer.from(token.slice(end + 1), 'base64url'));
-      return false;
+    verifySignature(token, end, (whole) => {
+      t.equal(whole, token, 'the verifier gets the token as sent');
+      return 'FAST_JWT_INVALID_SIGNATURE';
     }),
     false,
   );

@@ -12,8 +12,8 @@ import { generateKey, jwkOf, privateJwkOf } from '../../helpers/keys.js';
 
 const ALL: ReadonlySet<Algorithm> = new Set(['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 const ctx: ImportContext = { issuer: 'https://i/', allowed: ALL, createVerifier: undefined, previous: [] };
-const refusalOf = (jwk: unknown, c: ImportContext = ctx): string => {
-  const r = importJwk(jwk, c);
+const refusalOf = async (jwk: unknown, c: ImportContext = ctx): Promise<string> => {
+  const r = await importJwk(jwk, c);
   return r.ok ? 'imported' : r.refusal;
 };
 
@@ -37,9 +37,9 @@ t.test('RSA: at least 2048 bits and an odd public exponent ≥ 65537', async (t)
     ['AQAB', 'imported'], // 65537
     ['AQAAAAE', 'imported'], // 2^32 + 1
   ];
-  for (const [e, want] of cases) t.equal(refusalOf({ kty: 'RSA', n, e, kid: `e-${e}` }), want, `e=${e}`);
-  t.equal(refusalOf(jwkOf(generateKey('rsa', { rsaBits: 1024 }))), 'rsa_too_small');
-  t.equal(refusalOf(jwkOf(generateKey('rsa', { rsaBits: 2048 }))), 'imported');
+  for (const [e, want] of cases) t.equal(await refusalOf({ kty: 'RSA', n, e, kid: `e-${e}` }), want, `e=${e}`);
+  t.equal(await refusalOf(jwkOf(generateKey('rsa', { rsaBits: 1024 }))), 'rsa_too_small');
+  t.equal(await refusalOf(jwkOf(generateKey('rsa', { rsaBits: 2048 }))), 'imported');
   t.same(rsaRefusal(undefined)?.refusal, 'rsa_too_small', 'no details: refused');
   t.match(rsaRefusal({ modulusLength: 2048, publicExponent: 3n })?.reason, /public exponent 3 is not an odd number ≥ 65537/);
 });
@@ -48,11 +48,11 @@ t.test('EC: the point must be on its curve, with full-size canonical coordinates
   for (const kind of ['p256', 'p384', 'p521'] as const) {
     const jwk = jwkOf(generateKey(kind));
     t.equal(ecPointRefusal(jwk.crv, jwk.x, jwk.y), undefined, `${kind}: a real key is on its curve`);
-    t.equal(refusalOf(jwk), 'imported', kind);
+    t.equal(await refusalOf(jwk), 'imported', kind);
     const y = Buffer.from(String(jwk.y), 'base64url');
     y[y.length - 1]! ^= 1;
     t.equal(ecPointRefusal(jwk.crv, jwk.x, y.toString('base64url'))?.refusal, 'ec_not_on_curve', `${kind}: y off by one`);
-    t.equal(refusalOf({ ...jwk, y: y.toString('base64url') }), 'ec_not_on_curve');
+    t.equal(await refusalOf({ ...jwk, y: y.toString('base64url') }), 'ec_not_on_curve');
     // node:crypto refuses the same point on its own (the check here gives the reason a name).
     t.throws(() => createPublicKey({ key: { kty: 'EC', crv: String(jwk.crv), x: String(jwk.x), y: y.toString('base64url') }, format: 'jwk' }), { code: 'ERR_CRYPTO_INVALID_JWK' }, `${kind}: node:crypto refuses it too`);
     const short = Buffer.from(String(jwk.x), 'base64url').subarray(1).toString('base64url');
@@ -64,7 +64,7 @@ t.test('EC: the point must be on its curve, with full-size canonical coordinates
   t.equal(ecPointRefusal('P-256', p, p256.y)?.refusal, 'ec_not_on_curve', 'x = p is not a field element');
   t.equal(ecPointRefusal('P-256', 'AA', 'AA')?.refusal, 'malformed');
   t.equal(ecPointRefusal('secp256k1', 'AA', 'AA'), undefined, 'unknown curves are refused elsewhere');
-  t.equal(refusalOf({ kty: 'EC', crv: 'secp256k1', x: 'AA', y: 'AA' }), 'unsupported');
+  t.equal(await refusalOf({ kty: 'EC', crv: 'secp256k1', x: 'AA', y: 'AA' }), 'unsupported');
 });
 
 t.test('Ed25519: the 8 small-order points and their non-canonical twins are refused, and each is forgeable', async (t) => {
@@ -78,7 +78,7 @@ t.test('Ed25519: the 8 small-order points and their non-canonical twins are refu
       encodings++;
       const name = `y=${y === ED25519_P ? 'p' : y === ED25519_P + 1n ? 'p+1' : y.toString().slice(0, 8)}, sign ${sign}`;
       t.equal(ed25519Refusal(x.toString('base64url'))?.refusal, 'ed25519_small_order', name);
-      t.equal(refusalOf({ kty: 'OKP', crv: 'Ed25519', x: x.toString('base64url') }), 'ed25519_small_order', name);
+      t.equal(await refusalOf({ kty: 'OKP', crv: 'Ed25519', x: x.toString('base64url') }), 'ed25519_small_order', name);
       // Why: node:crypto accepts (R = identity, S = 0) under this key for some message among a few.
       const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: x.toString('base64url') }, format: 'jwk' });
       const forged = Array.from({ length: 64 }, (_, i) => Buffer.from(`message ${i}`)).some((m) => verify(null, m, key, forgery));
@@ -90,7 +90,7 @@ t.test('Ed25519: the 8 small-order points and their non-canonical twins are refu
     const x = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x;
     if (ed25519Refusal(x) !== undefined) t.fail(`a random key was refused: ${x}`);
   }
-  t.equal(refusalOf(jwkOf(generateKey('ed25519'))), 'imported', 'a real key imports');
+  t.equal(await refusalOf(jwkOf(generateKey('ed25519'))), 'imported', 'a real key imports');
   t.equal(ed25519Refusal('AAAA')?.refusal, 'malformed', 'not 32 bytes');
   t.equal(ed25519Refusal(undefined)?.refusal, 'malformed');
 });
@@ -119,7 +119,7 @@ t.test('purpose and shape: use, key_ops, private members, kty, alg, allow-list',
   ];
   const seen = new Set<string>();
   for (const [name, jwk, want, c] of cases) {
-    const got = refusalOf(jwk, c);
+    const got = await refusalOf(jwk, c);
     seen.add(got);
     t.equal(got, want, name);
   }
@@ -128,10 +128,10 @@ t.test('purpose and shape: use, key_ops, private members, kty, alg, allow-list',
 
 t.test('an unchanged key keeps its record across refreshes; changed material or algorithms get a new one', async (t) => {
   const ed = generateKey('ed25519', { kid: 'k' });
-  const first = importJwk(jwkOf(ed), ctx);
+  const first = await importJwk(jwkOf(ed), ctx);
   if (!first.ok) throw new Error('import failed');
-  const again = importJwk(jwkOf(ed), { ...ctx, previous: [first.key] });
+  const again = await importJwk(jwkOf(ed), { ...ctx, previous: [first.key] });
   t.equal(again.ok && again.key, first.key, 'same record');
-  const other = importJwk(jwkOf(generateKey('ed25519', { kid: 'k' })), { ...ctx, previous: [first.key] });
+  const other = await importJwk(jwkOf(generateKey('ed25519', { kid: 'k' })), { ...ctx, previous: [first.key] });
   t.not(other.ok && other.key, first.key, 'other material under the same kid: new record');
 });
