@@ -1,6 +1,6 @@
 /** The text `scopegate explain` prints: five numbered sections, labels aligned, no color unless asked. */
 import { formatDpopStep } from './dpop.js';
-import type { Explanation, ResponseView, TokenDetails } from './types.js';
+import type { Explanation, RequirementStep, ResponseView, TokenDetails } from './types.js';
 
 export interface FormatOptions {
   /** ANSI bold/green/red for headings and verdicts (the CLI turns it on for a TTY only). */
@@ -38,32 +38,64 @@ function response(r: ResponseView, indent: string): string[] {
   return lines.map((l) => (l === '' ? '' : indent + l));
 }
 
+/** Bold, green and red for headings and verdicts: identity functions unless color is on. */
+interface Paint {
+  readonly bold: (s: string) => string;
+  readonly green: (s: string) => string;
+  readonly red: (s: string) => string;
+}
+
+function paint(color: boolean): Paint {
+  return {
+    bold: (s) => (color ? `\x1b[1m${s}\x1b[22m` : s),
+    green: (s) => (color ? `\x1b[32m${s}\x1b[39m` : s),
+    red: (s) => (color ? `\x1b[31m${s}\x1b[39m` : s),
+  };
+}
+
+function kv(label: string, value: string): string {
+  return `${INDENT}${label.padEnd(LABEL)}${value}`;
+}
+
 export function formatExplanation(e: Explanation, options: FormatOptions = {}): string {
-  const color = options.color === true;
+  const p = paint(options.color === true);
   const nowS = options.nowS ?? Math.floor(Date.now() / 1000);
-  const bold = (s: string): string => (color ? `\x1b[1m${s}\x1b[22m` : s);
-  const green = (s: string): string => (color ? `\x1b[32m${s}\x1b[39m` : s);
-  const red = (s: string): string => (color ? `\x1b[31m${s}\x1b[39m` : s);
-  const kv = (label: string, value: string): string => `${INDENT}${label.padEnd(LABEL)}${value}`;
   const out: string[] = [];
 
-  out.push(bold(`scopegate explain  ${e.method} ${e.target}`));
+  out.push(p.bold(`scopegate explain  ${e.method} ${e.target}`));
   out.push(kv('config', `${e.config.file} (sha256 ${e.config.hash.slice(0, 12)}), mode ${e.config.mode}`));
+  out.push(...canonicalSection(e, p));
+  out.push(...routeSection(e, p));
+  out.push(...requirementSection(e, p));
+  out.push(...tokenSection(e, p, nowS));
+  out.push(...outcomeSection(e, p));
 
-  // 1.
-  out.push('', bold('1. Canonical path'));
+  if (e.problems.length > 0) {
+    out.push('', p.bold(p.red('BUG: the trace and the real decision disagree')));
+    for (const problem of e.problems) out.push(`${INDENT}${p.red(problem)}`);
+  }
+  out.push('', `exit ${e.outcome.allow ? '0 (allowed)' : '1 (denied)'}`);
+  return out.join('\n') + '\n';
+}
+
+/** 1. Canonical path. */
+function canonicalSection(e: Explanation, p: Paint): string[] {
+  const out: string[] = ['', p.bold('1. Canonical path')];
   const c = e.canonical;
   out.push(kv('raw target', c.raw));
   if (c.ok) {
     out.push(kv('canonical path', c.path + (c.raw.split('?')[0] === c.path ? '' : '   (normalized: this is what is matched and forwarded)')));
     out.push(kv('query', c.query === '' ? '(none)' : `${c.query}   (forwarded untouched)`));
   } else {
-    out.push(kv('refused', red(`400 ${c.code}: ${c.message}`)));
+    out.push(kv('refused', p.red(`400 ${c.code}: ${c.message}`)));
   }
+  return out;
+}
 
-  // 2.
+/** 2. Route match. */
+function routeSection(e: Explanation, p: Paint): string[] {
   const r = e.route;
-  out.push('', bold(`2. Route match${r === undefined ? '' : `: ${r.method} ${r.path}`}`));
+  const out: string[] = ['', p.bold(`2. Route match${r === undefined ? '' : `: ${r.method} ${r.path}`}`)];
   if (e.preempted !== undefined) {
     out.push(`${INDENT}not reached: ${e.preempted}`);
   } else if (r === undefined) {
@@ -82,60 +114,71 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
     }
     const res = r.result;
     if (res.kind === 'found') {
-      out.push(kv('result', green(`${res.template}   (route "${res.key}")`)));
+      out.push(kv('result', p.green(`${res.template}   (route "${res.key}")`)));
       if (res.headFallback) out.push(kv('', 'HEAD is served by this route\'s GET (HEAD→GET fallback)'));
       if (res.params.length > 0) out.push(kv('params', res.params.map(([n, v]) => `${n} = ${JSON.stringify(v)}`).join(', ')));
     } else if (res.kind === 'no_route') {
-      out.push(kv('result', red('404: no route matches this path')));
+      out.push(kv('result', p.red('404: no route matches this path')));
     } else {
-      out.push(kv('result', red(`405: ${r.method} is not served on ${res.template}; Allow: ${res.allow.join(', ')}`)));
+      out.push(kv('result', p.red(`405: ${r.method} is not served on ${res.template}; Allow: ${res.allow.join(', ')}`)));
     }
-    out.push(kv('compiled matcher', r.matcher.agrees ? `agrees (${r.matcher.summary})` : red(`DISAGREES: ${r.matcher.summary} — this is a bug`)));
+    out.push(kv('compiled matcher', r.matcher.agrees ? `agrees (${r.matcher.summary})` : p.red(`DISAGREES: ${r.matcher.summary} — this is a bug`)));
   }
+  return out;
+}
 
-  // 3.
+/** 3. Requirement. */
+function requirementSection(e: Explanation, p: Paint): string[] {
   const q = e.requirement;
-  out.push('', bold(`3. Requirement${q === undefined ? '' : `: ${q.text}`}`));
+  const out: string[] = ['', p.bold(`3. Requirement${q === undefined ? '' : `: ${q.text}`}`)];
   if (q === undefined) {
     out.push(`${INDENT}not reached: ${e.preempted !== undefined ? 'answered before routing' : 'no route'}`);
-  } else {
-    const kindText: Record<string, string> = {
-      none: 'public: no token is read at all',
-      token: 'any valid token, no scope needed',
-      all_of: q.scopes.length === 1 ? 'the token needs this scope' : 'the token needs every scope listed',
-      any_of: 'the token needs at least one scope listed',
-    };
-    out.push(kv('kind', `${q.kind}: ${kindText[q.kind] ?? q.kind}`));
-    if (q.shadow) out.push(kv('mode', 'shadow (report-only): a policy deny is logged and the request forwarded anyway'));
-    if (q.respond !== undefined) out.push(kv('answered by', `scopegate itself (${q.respond}), never forwarded`));
-    if (q.scopes.length > 0) {
-      out.push(kv('scope matching', q.matching === 'hierarchical' ? 'hierarchical: a scope or any whole-segment prefix of it satisfies it' : 'exact: only the scope itself satisfies it'));
-      const withToken = q.scopes[0]?.granted !== undefined;
-      const anyAlias = q.scopes.some((s) => s.aliases.length > 0);
-      const header = ['required', 'from', 'satisfied by any of', ...(anyAlias ? ['deprecated aliases accepted'] : []), ...(withToken ? ['token'] : [])];
-      out.push(
-        ...rows([
-          header,
-          ...q.scopes.map((s) => [
-            s.scope,
-            s.route && s.catalogue ? 'route + catalogue' : s.catalogue ? 'catalogue (required: true)' : 'route',
-            s.satisfiedBy.join(', '),
-            ...(anyAlias ? [s.aliases.length === 0 ? '-' : s.aliases.join(', ')] : []),
-            ...(s.granted === undefined ? [] : [s.granted.length > 0 ? green(`✓ has ${s.granted.join(', ')}`) : red('✗ missing')]),
-          ]),
-        ]),
-      );
-      if (q.kind === 'any_of' && q.scopes.some((s) => s.catalogue)) out.push(`${INDENT}(one of the route's scopes, and every catalogue-required one)`);
-    }
-    for (const c of q.conditions) {
-      const value = c.value === undefined ? '(none)' : JSON.stringify(c.value);
-      out.push(kv(`where ${c.param}`, `${value} against claim ${c.claim}: ${c.holds ? green(`✓ ${c.why}`) : red(`✗ ${c.why}`)}`));
-    }
-    if (q.satisfied !== undefined) out.push(kv('verdict', q.satisfied ? green('satisfied') : red('not satisfied')));
-    else if (q.needsToken) out.push(kv('verdict', 'no token scopes to check'));
+    return out;
   }
+  const kindText: Record<string, string> = {
+    none: 'public: no token is read at all',
+    token: 'any valid token, no scope needed',
+    all_of: q.scopes.length === 1 ? 'the token needs this scope' : 'the token needs every scope listed',
+    any_of: 'the token needs at least one scope listed',
+  };
+  out.push(kv('kind', `${q.kind}: ${kindText[q.kind] ?? q.kind}`));
+  if (q.shadow) out.push(kv('mode', 'shadow (report-only): a policy deny is logged and the request forwarded anyway'));
+  if (q.respond !== undefined) out.push(kv('answered by', `scopegate itself (${q.respond}), never forwarded`));
+  if (q.scopes.length > 0) out.push(...scopeTable(q, p));
+  for (const c of q.conditions) {
+    const value = c.value === undefined ? '(none)' : JSON.stringify(c.value);
+    out.push(kv(`where ${c.param}`, `${value} against claim ${c.claim}: ${c.holds ? p.green(`✓ ${c.why}`) : p.red(`✗ ${c.why}`)}`));
+  }
+  if (q.satisfied !== undefined) out.push(kv('verdict', q.satisfied ? p.green('satisfied') : p.red('not satisfied')));
+  else if (q.needsToken) out.push(kv('verdict', 'no token scopes to check'));
+  return out;
+}
 
-  // 4.
+/** The required scopes of section 3, one row each (only called when there is at least one). */
+function scopeTable(q: RequirementStep, p: Paint): string[] {
+  const out: string[] = [];
+  out.push(kv('scope matching', q.matching === 'hierarchical' ? 'hierarchical: a scope or any whole-segment prefix of it satisfies it' : 'exact: only the scope itself satisfies it'));
+  const withToken = q.scopes[0]?.granted !== undefined;
+  const anyAlias = q.scopes.some((s) => s.aliases.length > 0);
+  const header = ['required', 'from', 'satisfied by any of', ...(anyAlias ? ['deprecated aliases accepted'] : []), ...(withToken ? ['token'] : [])];
+  out.push(
+    ...rows([
+      header,
+      ...q.scopes.map((s) => [
+        s.scope,
+        s.route && s.catalogue ? 'route + catalogue' : s.catalogue ? 'catalogue (required: true)' : 'route',
+        s.satisfiedBy.join(', '),
+        ...(anyAlias ? [s.aliases.length === 0 ? '-' : s.aliases.join(', ')] : []),
+        ...(s.granted === undefined ? [] : [s.granted.length > 0 ? p.green(`✓ has ${s.granted.join(', ')}`) : p.red('✗ missing')]),
+      ]),
+    ]),
+  );
+  if (q.kind === 'any_of' && q.scopes.some((s) => s.catalogue)) out.push(`${INDENT}(one of the route's scopes, and every catalogue-required one)`);
+  return out;
+}
+
+/** 4. Token. */
+function tokenSection(e: Explanation, p: Paint, nowS: number): string[] {
   const t = e.token;
   const tokenTitle = {
     none: 'none',
@@ -144,7 +187,7 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
     valid: 'verified (--token)',
     invalid: t.kind === 'invalid' && t.code === 'ERR_AUTH_KEYS_UNAVAILABLE' ? 'cannot be checked (--token)' : 'invalid (--token)',
   }[t.kind];
-  out.push('', bold(`4. Token: ${tokenTitle}`));
+  const out: string[] = ['', p.bold(`4. Token: ${tokenTitle}`)];
   switch (t.kind) {
     case 'none':
       out.push(`${INDENT}the request carries no Authorization header`);
@@ -158,7 +201,7 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
       break;
     case 'valid': {
       const d: TokenDetails = t.token;
-      out.push(kv('result', green('valid: signature, issuer, audience, algorithm and expiry checked')));
+      out.push(kv('result', p.green('valid: signature, issuer, audience, algorithm and expiry checked')));
       out.push(kv('issuer', d.issuer));
       out.push(kv('subject', d.subject ?? '(no sub)'));
       out.push(kv('client', d.clientId ?? '(no client_id or azp)'));
@@ -168,7 +211,7 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
       break;
     }
     case 'invalid':
-      out.push(kv('result', red(`${t.code}: ${t.message}`)));
+      out.push(kv('result', p.red(`${t.code}: ${t.message}`)));
       if (t.mismatch !== undefined) {
         out.push(kv(`presented ${t.mismatch.claim}`, t.mismatch.presented));
         out.push(kv('expected', t.mismatch.expected.join(', ')));
@@ -178,13 +221,17 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
   }
   for (const j of t.jwks) out.push(kv('jwks fetch', j));
   if (t.note !== undefined) out.push(kv('read by decide', `no: ${t.note}`));
-  if (e.dpop !== undefined) out.push(`${INDENT}DPoP proof (--dpop), checked in this order:`, ...formatDpopStep(e.dpop, INDENT + '  ', { green, red }));
+  if (e.dpop !== undefined) out.push(`${INDENT}DPoP proof (--dpop), checked in this order:`, ...formatDpopStep(e.dpop, INDENT + '  ', p));
+  return out;
+}
 
-  // 5.
+/** 5. Outcome. */
+function outcomeSection(e: Explanation, p: Paint): string[] {
   const o = e.outcome;
+  const out: string[] = [];
   if (o.allow) {
     const title = o.answered !== undefined ? 'ALLOW, answered by scopegate' : o.wouldDeny === undefined ? 'ALLOW' : 'FORWARDED (shadow mode)';
-    out.push('', bold(`5. Outcome: ${green(title)}`));
+    out.push('', p.bold(`5. Outcome: ${p.green(title)}`));
     if (o.deprecatedScopes.length > 0) {
       out.push(kv('deprecated', `accepted through deprecated scope${o.deprecatedScopes.length > 1 ? 's' : ''} ${o.deprecatedScopes.join(', ')} (counted in scopegate_deprecated_scope_use_total)`));
     }
@@ -199,22 +246,16 @@ export function formatExplanation(e: Explanation, options: FormatOptions = {}): 
       out.push(`${INDENT}  (plus the client's headers: Authorization unchanged; hop-by-hop, method-override and client-sent identity headers removed; X-Forwarded-* set)`);
     }
     if (o.wouldDeny !== undefined) {
-      out.push(kv('enforce mode', red(`would deny: ${o.wouldDeny.deny.status} ${o.wouldDeny.deny.reason} (${o.wouldDeny.deny.code}); logged as "shadow deny"`)));
+      out.push(kv('enforce mode', p.red(`would deny: ${o.wouldDeny.deny.status} ${o.wouldDeny.deny.reason} (${o.wouldDeny.deny.code}); logged as "shadow deny"`)));
       out.push(`${INDENT}the response enforce mode would send:`);
       out.push(...response(o.wouldDeny.response, INDENT + '  '));
     }
   } else {
-    out.push('', bold(`5. Outcome: ${red(`DENY ${o.deny.status} ${o.deny.reason}`)}`));
+    out.push('', p.bold(`5. Outcome: ${p.red(`DENY ${o.deny.status} ${o.deny.reason}`)}`));
     out.push(kv('refused at', o.step));
     out.push(kv('code', o.deny.code));
     out.push(`${INDENT}the client receives (the upstream never sees the request):`);
     out.push(...response(o.response, INDENT + '  '));
   }
-
-  if (e.problems.length > 0) {
-    out.push('', bold(red('BUG: the trace and the real decision disagree')));
-    for (const p of e.problems) out.push(`${INDENT}${red(p)}`);
-  }
-  out.push('', `exit ${o.allow ? '0 (allowed)' : '1 (denied)'}`);
-  return out.join('\n') + '\n';
+  return out;
 }

@@ -6,15 +6,14 @@
  * uses, and any disagreement is reported as a bug rather than hidden.
  */
 import type { CompiledPolicies, RoutePolicy } from '../policy/decide.js';
+import { compareRank, KIND_RANK } from '../routes/reference.js';
 import { parseTemplate, type ParsedTemplate, type TemplateSegment } from '../routes/template.js';
+import { ANY_METHOD } from '../routes/tree.js';
 import type { MatchResult } from '../routes/types.js';
 import type { MethodFit, RouteCandidate, RouteMiss, RouteResult, RouteStep } from './types.js';
 
 /** Misses listed before "… and N more": enough to see the pattern, short enough to read. */
 const MAX_MISSES = 8;
-
-const KIND_RANK = { static: 0, param: 1, wildcard: 2 } as const;
-const ANY_METHOD = '*';
 
 interface Parsed {
   readonly index: number;
@@ -72,13 +71,6 @@ function methodFit(methods: readonly string[], method: string): MethodFit {
 }
 
 const FIT_ORDER: Record<MethodFit, number> = { exact: 0, head_fallback: 1, no: 2 };
-
-function compareRank(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
-  }
-  return a.length - b.length;
-}
 
 /** First segment index where two templates differ (kind, or static value), or -1 when identical in shape. */
 function firstDifference(a: ParsedTemplate, b: ParsedTemplate): number {

@@ -26,9 +26,11 @@ interface Route<T> {
   readonly rank: readonly number[];
 }
 
-const KIND_RANK = { static: 0, param: 1, wildcard: 2 } as const;
+/** A template segment's specificity: lower is more specific. Explain ranks with it too. */
+export const KIND_RANK = { static: 0, param: 1, wildcard: 2 } as const;
 
-function compareRank(a: readonly number[], b: readonly number[]): number {
+/** Orders two specificity ranks (one KIND_RANK per segment), shorter first on a tie. */
+export function compareRank(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   }

@@ -55,26 +55,8 @@ export function registerScrapeMetrics(registers: Registry[], sources: ScrapeSour
   });
   // The verifier owns its counters; exporting them as counters read at scrape
   // time keeps the hot path free of metric calls on every cache lookup.
-  new Counter({
-    name: 'scopegate_token_cache_hits_total',
-    help: 'Verified-token cache hits since start.',
-    registers,
-    collect() {
-      if (sources.tokenCache === undefined) return;
-      this.reset();
-      this.inc(sources.tokenCache().hits);
-    },
-  });
-  new Counter({
-    name: 'scopegate_token_cache_misses_total',
-    help: 'Verified-token cache misses since start.',
-    registers,
-    collect() {
-      if (sources.tokenCache === undefined) return;
-      this.reset();
-      this.inc(sources.tokenCache().misses);
-    },
-  });
+  scrapedCounter(registers, 'scopegate_token_cache_hits_total', 'Verified-token cache hits since start.', () => sources.tokenCache?.().hits);
+  scrapedCounter(registers, 'scopegate_token_cache_misses_total', 'Verified-token cache misses since start.', () => sources.tokenCache?.().misses);
   new Gauge({
     name: 'scopegate_token_cache_entries',
     help: 'Entries in the verified-token cache.',
@@ -97,13 +79,25 @@ export function registerScrapeMetrics(registers: Registry[], sources: ScrapeSour
   });
 
   // Process-wide like stdout itself: the log output counts, a scrape reads it.
+  scrapedCounter(
+    registers,
+    'scopegate_log_lines_dropped_total',
+    'Log lines dropped whole because the stdout reader did not keep up (the buffer held logging.buffer_bytes) or went away.',
+    logLinesDropped,
+  );
+}
+
+/** A counter whose count its owner keeps: set to `read()` at each scrape; left as it is while `read` has nothing (undefined). */
+function scrapedCounter(registers: Registry[], name: string, help: string, read: () => number | undefined): void {
   new Counter({
-    name: 'scopegate_log_lines_dropped_total',
-    help: 'Log lines dropped whole because the stdout reader did not keep up (the buffer held logging.buffer_bytes) or went away.',
+    name,
+    help,
     registers,
     collect() {
+      const count = read();
+      if (count === undefined) return;
       this.reset();
-      this.inc(logLinesDropped());
+      this.inc(count);
     },
   });
 }
