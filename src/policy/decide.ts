@@ -10,7 +10,7 @@
  * The path that was matched is the path returned in Allow, and the only one
  * the proxy forwards. Nothing here awaits unless the verifier needs a JWKS fetch.
  */
-import { extractBearer, findQueryParam } from '../auth/bearer.js';
+import { extractBearer, findQueryParam, type BearerResult } from '../auth/bearer.js';
 import { IntrospectionUnavailableError } from '../auth/introspect.js';
 import type { DpopVerifier } from '../auth/dpop.js';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from '../auth/types.js';
@@ -56,6 +56,9 @@ export interface RoutePolicy extends RouteDenials {
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
+
+/** The credential extractBearer() found. */
+type PresentedToken = Extract<BearerResult, { kind: 'token' }>;
 
 /** The 503 description when an opaque token could not be introspected (the reason goes to the log, not the client). */
 const INTROSPECTION_UNAVAILABLE = 'the token cannot be checked now: the introspection endpoint is unavailable';
@@ -180,8 +183,8 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     return { kind: 'forward', allow: true, route, path, query, token, paramNames: names, paramValues: values, wouldDeny };
   }
 
-  function afterVerify(result: VerifyResult, policy: RoutePolicy, sent: SenderRequest, query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision | Promise<Decision> {
-    const path = sent.path;
+  /** `bearer` and `rawHeaders` become a SenderRequest only when the sender step runs: the common path allocates none. */
+  function afterVerify(result: VerifyResult, policy: RoutePolicy, bearer: PresentedToken, method: string, path: string, rawHeaders: readonly string[], query: string, paramNames: readonly string[], paramValues: readonly string[]): Decision | Promise<Decision> {
     if (!result.ok) {
       const error = result.error;
       const refused =
@@ -197,8 +200,9 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
     }
     const token = result.token;
     // A plain Bearer token where no binding is required skips the sender step (the common case).
-    if (token.cnf === undefined && sent.scheme === 'Bearer' && !policy.senderConstrained) return afterBinding(token, policy, path, query, paramNames, paramValues);
+    if (token.cnf === undefined && bearer.scheme === 'Bearer' && !policy.senderConstrained) return afterBinding(token, policy, path, query, paramNames, paramValues);
     // Before the scope check: a binding that does not hold is a 401, never a 403.
+    const sent: SenderRequest = { scheme: bearer.scheme, accessToken: bearer.token, method, path, rawHeaders };
     const held = sender.check(sent, token, policy.template, policy.senderConstrained);
     const next = (refused: Deny | undefined): Decision =>
       refused === undefined
@@ -266,12 +270,11 @@ export function createDecider(config: Config, verifier: TokenVerifier, compiled:
         return policy.shadow ? shadowAllow(refused, policy.template, path, query, undefined, names, values) : refused;
       }
     }
-    const sent: SenderRequest = { scheme: bearer.scheme, accessToken: bearer.token, method, path, rawHeaders };
     const verified = verifier.verify(bearer.token);
     if (verified instanceof Promise) {
-      return verified.then((result) => afterVerify(result, policy, sent, query, names, values));
+      return verified.then((result) => afterVerify(result, policy, bearer, method, path, rawHeaders, query, names, values));
     }
-    return afterVerify(verified, policy, sent, query, names, values);
+    return afterVerify(verified, policy, bearer, method, path, rawHeaders, query, names, values);
   }
 
   return { decide, routes: policies, dpop: sender.dpop };

@@ -10,6 +10,7 @@ import type { VerifiedToken } from '../auth/types.js';
 import type { LogIdentityField } from '../config/schema.js';
 import type { ClaimMismatch } from '../errors.js';
 import type { Deny } from '../policy/decision.js';
+import { jsonString } from './json-string.js';
 import { tokenCause } from './token-cause.js';
 
 /** Logged paths and claim values are cut to this many characters: a line stays a line, a client cannot fill the log. */
@@ -52,9 +53,9 @@ export function mismatchFragment(m: ClaimMismatch): string {
 /** The identity fields `fields` allows, from a verified token. */
 export function identityFragment(token: VerifiedToken, fields: ReadonlySet<LogIdentityField>): string {
   let out = '';
-  if (fields.has('client_id') && token.clientId !== undefined) out += `,"client_id":${q(cut(token.clientId))}`;
-  if (fields.has('sub') && token.subject !== undefined) out += `,"sub":${q(cut(token.subject))}`;
-  if (fields.has('jti') && token.jwtId !== undefined) out += `,"jti":${q(cut(token.jwtId))}`;
+  if (fields.has('client_id') && token.clientId !== undefined) out += `,"client_id":${jsonString(cut(token.clientId))}`;
+  if (fields.has('sub') && token.subject !== undefined) out += `,"sub":${jsonString(cut(token.subject))}`;
+  if (fields.has('jti') && token.jwtId !== undefined) out += `,"jti":${jsonString(cut(token.jwtId))}`;
   return out;
 }
 

@@ -22,6 +22,7 @@
 import cluster from 'node:cluster';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { DecisionReason } from '../policy/decision.js';
+import { jsonString } from './json-string.js';
 import { DEFAULT_LOG_BUFFER_BYTES, stdoutLogOutput } from './log-output.js';
 
 export type Logger = PinoLogger;
@@ -197,7 +198,7 @@ function ms(v: number): number {
 }
 
 /** JSON string literal of a string that may come from config (route templates) or the wire (methods). */
-const q = JSON.stringify;
+const q = jsonString;
 
 /** toISOString() costs ~0.5 µs; under load many lines share a millisecond. */
 let isoMs = 0;
