@@ -43,5 +43,5 @@ t.test('tenants and require_claims', async (t) => {
   t.same(readYaml('[any, abc]', readTenants).issues, ['1:1 x: [any] accepts every tenant and stands alone']);
   t.same(readYaml(`[${'a'.repeat(65)}]`, readTenants).issues.length, 1, 'at most 64 characters');
   t.same(readYaml('{ token_use: access }', readRequireClaims).value, { token_use: 'access' });
-  t.same(readYaml('{ n: 1 }', readRequireClaims).issues, ['1:6 x.n: must be a string, got integer 1']);
+  t.same(readYaml('{ n: 1 }', readRequireClaims).issues, ['1:6 x.n: must be a string, got number 1']);
 });
