@@ -31,10 +31,15 @@ function getClosed(base: string, path: string, token: string): Promise<number> {
   });
 }
 
+/** Running, not just a pid: an exited worker whose new parent has not reaped it yet (a zombie) holds no port and runs nothing. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }
